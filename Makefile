@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CATALOGUES := $(wildcard kiosk/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+.PHONY: run test test-quick lint messages system-test-deps
+
+run: $(VENV)/.installed $(COMPILED)
+	$(BIN)/kiosk run
+
+test: $(VENV)/.installed-test $(COMPILED) system-test-deps
+	$(BIN)/ruff check kiosk tests
+	$(BIN)/python -m pytest
+
+# The unit and test-client tests only: no browser, no server subprocess.
+test-quick: $(VENV)/.installed-test $(COMPILED)
+	$(BIN)/python -m pytest -m "not e2e and not slow"
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check kiosk tests
+	$(BIN)/ruff format --check kiosk tests
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+kiosk/translations/%/LC_MESSAGES/messages.mo: kiosk/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d kiosk/translations -l $*
+
+# Re-extract the English msgids after changing templates or code, then translate the new entries.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+
+# Browser tests drive Debian's Chromium and need fonts with Arabic glyphs.
+system-test-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*arabic\|dejavu'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "Browser tests need Debian's chromium and fonts-noto-core: run 'sudo apt-get install chromium fonts-noto-core'"; \
+	  fi; \
+	fi

@@ -1,0 +1,156 @@
+"""The `kiosk` command: serve the app, manage campaigns. Errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
+
+from kiosk.config import ConfigError
+from kiosk.db import db
+from kiosk.domain.campaigns import (
+    CampaignDetails,
+    CampaignError,
+    current_campaign,
+    ensure_open_campaign,
+    open_campaign,
+)
+from kiosk.network import base_url_for
+
+# (label, endpoint) of the pages printed at start-up, for those the app has.
+START_PAGES = (
+    ("Kiosk (this tablet)", "kiosk.start"),
+    ("Staff (phones, laptops)", "staff.index"),
+    ("Display (TV)", "display.show"),
+)
+
+
+def _create_app() -> Flask:
+    from kiosk import create_app
+
+    return create_app()
+
+
+class KioskGroup(FlaskGroup):
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("kiosk: stopped", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            click.echo(f"kiosk: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except (ConfigError, CampaignError) as error:
+            click.echo(f"kiosk: {error}", err=True)
+            sys.exit(1)
+        except Exception as error:  # the last guard: one line, and the way to more
+            first_line = (str(error).splitlines() or [""])[0]
+            click.echo(f"kiosk: unexpected error: {type(error).__name__}: {first_line}", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(
+    cls=KioskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+def cli() -> None:
+    """Nabd: the blood-drive kiosk. Settings come from instance/config.toml and KIOSK_* variables."""
+
+
+def register_commands(app: Flask) -> None:
+    """Nothing to add per app yet; kept so that blueprints can bring their own commands."""
+
+
+def _venue_day(app: Flask) -> date:
+    from zoneinfo import ZoneInfo
+
+    return app.config["CLOCK"]().astimezone(ZoneInfo(app.config["TIMEZONE"])).date()
+
+
+def _default_campaign(app: Flask) -> CampaignDetails:
+    return CampaignDetails(
+        name=app.config["DEFAULT_CAMPAIGN_NAME"],
+        site=app.config["DEFAULT_CAMPAIGN_SITE"],
+        day=_venue_day(app),
+        regional_centre=app.config["DEFAULT_REGIONAL_CENTRE"],
+    )
+
+
+def _describe(campaign) -> str:
+    return (
+        f"{campaign.code}: {campaign.name} — {campaign.site}, {campaign.starts_on.isoformat()}"
+        f" ({campaign.status})"
+    )
+
+
+@cli.command("run", with_appcontext=False)
+@click.option("--host", help="Address to listen on (default 0.0.0.0, or HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 5000, or PORT).")
+@pass_script_info
+def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
+    """Serve the app with waitress; opens a campaign for today if none is open."""
+    import waitress
+
+    app = info.load_app()
+    host = host or app.config["HOST"]
+    port = port or int(app.config["PORT"])
+    app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)
+    with app.app_context():
+        campaign = ensure_open_campaign(db.session, _default_campaign(app), app.config["CLOCK"]())
+        click.echo(f"Nabd is open for {_describe(campaign)}")
+        base = app.config["BASE_URL"]
+        for label, endpoint in START_PAGES:
+            if endpoint in app.view_functions:
+                rule = next(app.url_map.iter_rules(endpoint))
+                click.echo(f"  {label:<26} {base}{rule.rule}")
+        click.echo(f"  QR codes on tickets point to {base}")
+        click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
+    waitress.serve(
+        app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd"
+    )
+
+
+@cli.group("campaign")
+def campaign_group() -> None:
+    """Open and show the campaign the kiosk registers donors into."""
+
+
+@campaign_group.command("open")
+@click.option("--name", required=True, help="Shown on the kiosk and the tickets.")
+@click.option("--site", required=True, help="Where the drive takes place.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (today).")
+@click.option("--centre", default=None, help="The regional transfusion centre.")
+def open_command(name: str, site: str, day, centre: str | None) -> None:
+    """Open a campaign (or rename the open one while nobody is registered)."""
+    app = current_app
+    details = CampaignDetails(
+        name=name,
+        site=site,
+        day=day.date() if day else _venue_day(app),
+        regional_centre=app.config["DEFAULT_REGIONAL_CENTRE"] if centre is None else centre,
+    )
+    campaign = open_campaign(db.session, details, app.config["CLOCK"]())
+    click.echo(f"Open: {_describe(campaign)}")
+
+
+@campaign_group.command("show")
+def show_command() -> None:
+    """Show the open campaign."""
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        raise click.ClickException("no campaign is open (kiosk campaign open --name … --site …)")
+    click.echo(_describe(campaign))
+
+
+def main() -> None:
+    cli.main(prog_name="kiosk")

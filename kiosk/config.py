@@ -1,0 +1,130 @@
+"""Settings: defaults < instance/config.toml < environment < the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "HOST": "0.0.0.0",
+    "PORT": 5000,
+    "BASE_URL": "",
+    "SQLALCHEMY_DATABASE_URI": "",
+    "TIMEZONE": "Africa/Casablanca",
+    "LANGUAGES": ("ar", "fr"),
+    "DEFAULT_LOCALE": "fr",
+    # Seconds without a touch before the kiosk goes back to its start page (ticket / wizard).
+    "IDLE_SECONDS": 60,
+    "WIZARD_IDLE_SECONDS": 120,
+    "TICKET_PAPER": "80mm",
+    "SERVER_THREADS": 8,
+    "DEFAULT_CAMPAIGN_NAME": "Don de sang",
+    "DEFAULT_CAMPAIGN_SITE": "Khénifra",
+    "DEFAULT_REGIONAL_CENTRE": "CRTS Meknès",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Africa/Casablanca",
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+}
+
+# Environment variables with names of their own; every other setting is KIOSK_<NAME>.
+NAMED_ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "HOST": "HOST",
+    "PORT": "PORT",
+    "KIOSK_BASE_URL": "BASE_URL",
+    "KIOSK_SECRET_KEY": "SECRET_KEY",
+}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the setting."""
+
+
+def instance_folder(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("KIOSK_INSTANCE") or CHECKOUT / "instance").resolve()
+
+
+def load_settings(
+    instance: Path, environ: Mapping[str, str], overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    settings = dict(DEFAULTS)
+    settings.update(_from_toml(instance / "config.toml"))
+    settings.update(_from_environment(environ))
+    settings.update(overrides or {})
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _instance_secret_key(instance)
+    if not settings["SQLALCHEMY_DATABASE_URI"]:
+        settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'kiosk.sqlite3'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    settings["BASE_URL"] = (settings.get("BASE_URL") or "").rstrip("/")
+    return settings
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    return {key.upper(): value for key, value in data.items()}
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name in NAMED_ENVIRONMENT:
+            key = NAMED_ENVIRONMENT[name]
+        elif name.startswith("KIOSK_") and name != "KIOSK_INSTANCE":
+            key = name.removeprefix("KIOSK_")
+        else:
+            continue
+        found[key] = _typed_like_default(key, value, name)
+    return found
+
+
+def _typed_like_default(key: str, value: str, name: str) -> Any:
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    return value
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Generated once per venue and kept in the instance folder, never in git."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of the same venue wrote it first
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _normalise_database_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        return "postgresql://" + url.removeprefix("postgres://")
+    return url

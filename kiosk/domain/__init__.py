@@ -1,0 +1,1 @@
+"""Domain logic: plain Python and SQLAlchemy sessions, no Flask. Tested without a server."""

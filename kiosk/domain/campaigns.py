@@ -1,0 +1,84 @@
+"""Campaigns: the one open collection session the kiosk registers donors into."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import write_transaction
+from kiosk.models import Campaign, Visit
+
+
+class CampaignError(ValueError):
+    """A campaign request that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class CampaignDetails:
+    name: str
+    site: str
+    day: date
+    regional_centre: str = ""
+
+
+def current_campaign(session: Session) -> Campaign | None:
+    return session.scalar(
+        select(Campaign)
+        .where(Campaign.status == "open")
+        .order_by(Campaign.opened_at.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+
+
+def campaign_code(site: str, day: date) -> str:
+    ascii_site = unicodedata.normalize("NFKD", site).encode("ascii", "ignore").decode()
+    letters = re.sub(r"[^A-Za-z]", "", ascii_site).upper()[:3] or "CMP"
+    return f"{letters}-{day.isoformat()}"
+
+
+def open_campaign(session: Session, details: CampaignDetails, now: datetime) -> Campaign:
+    """Opens a campaign. One is open at a time; an open one with nobody registered yet is
+    re-used with the new details (the default campaign `kiosk run` opened, renamed)."""
+    name, site = details.name.strip(), details.site.strip()
+    if not name or not site:
+        raise CampaignError("a campaign needs a name and a site")
+    with write_transaction(session):
+        campaign = current_campaign(session)
+        if campaign is not None:
+            registered = session.scalar(
+                select(func.count(Visit.id)).where(Visit.campaign_id == campaign.id)
+            )
+            if registered:
+                raise CampaignError(
+                    f"campaign {campaign.code} ({campaign.name}) is open with "
+                    f"{registered} registrations; only one campaign is open at a time"
+                )
+        code = _unused_code(session, campaign_code(site, details.day), campaign)
+        if campaign is None:
+            campaign = Campaign(status="open")
+            session.add(campaign)
+        campaign.code = code
+        campaign.name = name
+        campaign.site = site
+        campaign.regional_centre = details.regional_centre.strip()
+        campaign.starts_on = campaign.ends_on = details.day
+        campaign.opened_at = now
+        return campaign
+
+
+def ensure_open_campaign(session: Session, details: CampaignDetails, now: datetime) -> Campaign:
+    return current_campaign(session) or open_campaign(session, details, now)
+
+
+def _unused_code(session: Session, code: str, campaign: Campaign | None) -> str:
+    candidate, suffix = code, 2
+    while True:
+        holder = session.scalar(select(Campaign).where(Campaign.code == candidate))
+        if holder is None or holder is campaign:
+            return candidate
+        candidate, suffix = f"{code}-{suffix}", suffix + 1

@@ -1,0 +1,1 @@
+"""Tickets for the browser (and, later, thermal printers)."""

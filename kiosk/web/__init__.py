@@ -1,0 +1,50 @@
+"""The web side: blueprints, languages, errors and the headers every answer carries."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import format_date, format_datetime
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from kiosk.web import errors, i18n
+
+csrf = CSRFProtect()
+htmx = Htmx()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_web(app: Flask) -> None:
+    csrf.init_app(app)
+    htmx.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.ticket import bp as ticket_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(ticket_bp)
+    app.after_request(_protective_headers)
+    app.jinja_env.filters.update(
+        format_campaign_day=lambda day: format_date(day, "full"),
+        format_birth_date=lambda day: format_date(day, "long"),
+        format_moment=lambda moment: format_datetime(moment, "d MMMM y · HH:mm"),
+    )
+
+
+def _protective_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Ticket URLs carry a token: never leak them to another site.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.endpoint != "static":
+        # A kiosk is shared: Back must never show the previous donor's page.
+        headers["Cache-Control"] = "no-store"
+    return response

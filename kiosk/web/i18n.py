@@ -1,0 +1,66 @@
+"""Languages: ?lang= → the kiosk's language buttons → cookie → Accept-Language → French."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, request
+from flask_babel import Babel, get_locale
+
+LANGUAGE_COOKIE = "lang"
+RIGHT_TO_LEFT = frozenset({"ar"})
+# Each language named in itself, for the language buttons.
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "zgh": "ⵜⴰⵎⴰⵣⵉⵖⵜ"}
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_remember_choice)
+    app.context_processor(_language_context)
+
+
+def supported() -> tuple[str, ...]:
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def chosen_language() -> str | None:
+    """A language the person picked on this request, if any."""
+    choice = request.args.get("lang")
+    if choice is None and request.method == "POST":
+        choice = request.form.get("switch_lang")
+    return choice if choice in supported() else None
+
+
+def select_locale() -> str:
+    """The language, as spoken in Morocco: ar_MA writes its digits 0-9 like the tickets do."""
+    if "language" not in g:
+        remembered = request.cookies.get(LANGUAGE_COOKIE)
+        g.language = (
+            chosen_language()
+            or (remembered if remembered in supported() else None)
+            or request.accept_languages.best_match(supported())
+            or current_app.config["DEFAULT_LOCALE"]
+        )
+    return f"{g.language}_MA"
+
+
+def current_language() -> str:
+    return get_locale().language
+
+
+def _remember_choice(response: Response) -> Response:
+    choice = chosen_language()
+    if choice and choice != request.cookies.get(LANGUAGE_COOKIE):
+        response.set_cookie(
+            LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def _language_context() -> dict:
+    language = current_language()
+    return {
+        "language": language,
+        "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
+        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in supported()],
+    }

@@ -1,0 +1,138 @@
+"""The donor's side of the tablet: start page, registration wizard, final registration."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from kiosk.db import db
+from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.registration import (
+    CampaignClosed,
+    Context,
+    RegistrationRefused,
+    register,
+)
+from kiosk.domain.validation import (
+    CATEGORIES,
+    FIELDS,
+    STEP_FIELDS,
+    STEPS,
+    FieldError,
+    check_fields,
+    next_step,
+    previous_step,
+    step_of_first_error,
+    validate_registration,
+)
+from kiosk.web.context import device, now, venue_today
+from kiosk.web.i18n import current_language
+from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
+from kiosk.web.rendering import full_or_fragment, see_other
+
+bp = Blueprint("kiosk", __name__)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_FIELD_LENGTH = 200
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("kiosk.start", **request.args))
+
+
+@bp.get("/healthz")
+def health():
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
+@bp.get("/kiosk")
+def start():
+    return render_template("kiosk/start.html", campaign=current_campaign(db.session))
+
+
+@bp.get("/kiosk/register")
+def new_registration():
+    return _render_wizard("identity", {})
+
+
+@bp.post("/kiosk/wizard")
+def wizard():
+    """One step of the wizard: check its fields, then show the next (or the same with errors)."""
+    values = _submitted_values(request.form)
+    step = request.form.get("step")
+    step = step if step in STEPS else "identity"
+    go = request.form.get("go", "next")
+    if request.form.get("switch_lang"):
+        return _render_wizard(step, values)
+    if go == "back":
+        return _render_wizard(previous_step(step), values)
+    if go in STEPS[:-1]:  # "change" from the review goes back to an earlier step
+        return _render_wizard(go, values)
+    _, errors = check_fields(values, STEP_FIELDS[step], venue_today())
+    if errors:
+        return _render_wizard(step, values, errors, status=422)
+    return _render_wizard(next_step(step), values)
+
+
+@bp.post("/kiosk/register")
+def submit_registration():
+    values = _submitted_values(request.form)
+    registration, errors = validate_registration(values, venue_today())
+    if errors:
+        return _render_wizard(step_of_first_error(errors), values, errors, status=422)
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        return _render_wizard("review", values, status=409, closed=True)
+    context = Context(campaign.id, venue_today(), now(), current_language(), device())
+    try:
+        registered = register(db.session, registration, values["request_id"], context)
+    except RegistrationRefused as refused:
+        return _render_wizard(step_of_first_error(refused.errors), values, refused.errors, 422)
+    except CampaignClosed:
+        return _render_wizard("review", values, status=409, closed=True)
+    again = {"again": 1} if registered.outcome == "already_registered" else {}
+    return see_other(url_for("ticket.show", token=registered.token, **again))
+
+
+def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
+    """The wizard's own fields only, each cut to a sane length; a fresh request id if absent."""
+    values = {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+    request_id = form.get("request_id") or ""
+    values["request_id"] = request_id if _REQUEST_ID.fullmatch(request_id) else _new_request_id()
+    return values
+
+
+def _new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _render_wizard(
+    step: str,
+    values: dict[str, str],
+    errors: dict[str, FieldError] | None = None,
+    status: int = 200,
+    closed: bool = False,
+):
+    values = values or {"request_id": _new_request_id()}
+    errors = errors or {}
+    review = validate_registration(values, venue_today())[0] if step == "review" else None
+    return full_or_fragment(
+        "kiosk/register.html",
+        "kiosk/_wizard.html",
+        status=status,
+        step=step,
+        step_number=STEPS.index(step) + 1,
+        step_count=len(STEPS),
+        step_fields=STEP_FIELDS,
+        values=values,
+        errors={name: field_message(error) for name, error in errors.items()},
+        review=review,
+        closed=closed,
+        categories=[(code, CATEGORY_LABELS[code]) for code in CATEGORIES],
+        sexes=SEX_LABELS,
+        category_labels=CATEGORY_LABELS,
+    )

@@ -1,0 +1,54 @@
+"""The ticket on the kiosk screen, and the public page its QR code opens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, url_for
+
+from kiosk.db import db
+from kiosk.domain.queue import people_ahead
+from kiosk.domain.registration import find_visit_by_token
+from kiosk.printing.qr import qr_svg
+from kiosk.web.context import public_base_url
+from kiosk.web.messages import STAGE_LABELS
+from kiosk.web.rendering import full_or_fragment
+
+bp = Blueprint("ticket", __name__)
+
+
+def _visit_or_404(token: str):
+    visit = find_visit_by_token(db.session, token)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def status_url(token: str) -> str:
+    return public_base_url() + url_for("ticket.status", token=token)
+
+
+@bp.get("/ticket/<token>")
+def show(token: str):
+    visit = _visit_or_404(token)
+    return render_template(
+        "ticket/ticket.html",
+        visit=visit,
+        campaign=visit.campaign,
+        first_name=visit.donor.first_name,
+        qr=qr_svg(status_url(token)),
+        paper=current_app.config["TICKET_PAPER"],
+    )
+
+
+@bp.get("/t/<token>")
+def status(token: str):
+    """What anyone holding the ticket sees: number, stage, people ahead. Never a name."""
+    visit = _visit_or_404(token)
+    return full_or_fragment(
+        "ticket/status.html",
+        "ticket/_status.html",
+        token=token,
+        visit=visit,
+        campaign=visit.campaign,
+        stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
+        ahead=people_ahead(db.session, visit),
+    )

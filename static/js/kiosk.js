@@ -1,0 +1,29 @@
+// The kiosk's small behaviours. Everything works without this file; it only makes it kinder.
+(function () {
+  "use strict";
+  var body = document.body;
+  var home = body.dataset.homeUrl;
+
+  // Back to the start page after a while without a touch, so the next donor never sees
+  // the previous one's data. location.replace keeps the page out of the Back history.
+  var idleSeconds = parseInt(body.dataset.idleSeconds || "0", 10);
+  if (home && idleSeconds > 0) {
+    var timer = null;
+    var restart = function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { window.location.replace(home); }, idleSeconds * 1000);
+    };
+    ["pointerdown", "keydown", "input", "touchstart", "scroll"].forEach(function (name) {
+      window.addEventListener(name, restart, { passive: true, capture: true });
+    });
+    restart();
+  }
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+  if (home && body.hasAttribute("data-home-after-print")) {
+    window.addEventListener("afterprint", function () { window.location.replace(home); });
+  }
+})();
