@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask
 
-from kiosk.config import CHECKOUT, instance_folder, load_settings
+from kiosk.config import CHECKOUT, ConfigError, instance_folder, load_settings
 from kiosk.db import configure_engine, db
+from kiosk.timezones import venue_zone
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +29,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_settings(instance, os.environ, overrides))
     app.config.setdefault("CLOCK", lambda: datetime.now(UTC))
+    try:
+        venue_zone(app.config["TIMEZONE"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
     db.init_app(app)
     with app.app_context():

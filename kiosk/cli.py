@@ -19,6 +19,7 @@ from kiosk.domain.campaigns import (
     open_campaign,
 )
 from kiosk.network import base_url_for
+from kiosk.timezones import local_day
 
 # (label, endpoint) of the pages printed at start-up, for those the app has.
 START_PAGES = (
@@ -64,7 +65,7 @@ class KioskGroup(FlaskGroup):
     set_debug_flag=False,
 )
 def cli() -> None:
-    """Nabd: the blood-drive kiosk. Settings come from instance/config.toml and KIOSK_* variables."""
+    """Nabd, the blood-drive kiosk. Settings: instance/config.toml and KIOSK_* variables."""
 
 
 def register_commands(app: Flask) -> None:
@@ -72,9 +73,7 @@ def register_commands(app: Flask) -> None:
 
 
 def _venue_day(app: Flask) -> date:
-    from zoneinfo import ZoneInfo
-
-    return app.config["CLOCK"]().astimezone(ZoneInfo(app.config["TIMEZONE"])).date()
+    return local_day(app.config["CLOCK"](), app.config["TIMEZONE"])
 
 
 def _default_campaign(app: Flask) -> CampaignDetails:
@@ -115,9 +114,7 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
                 click.echo(f"  {label:<26} {base}{rule.rule}")
         click.echo(f"  QR codes on tickets point to {base}")
         click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
-    waitress.serve(
-        app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd"
-    )
+    waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")
 
 
 @cli.group("campaign")

@@ -61,9 +61,7 @@ def target_stage(action: str, stage: str) -> Stage:
         raise TransitionRefused(action, stage) from None
 
 
-def start_visit(
-    session: Session, visit: Visit, *, actor: str, device: str, now: datetime
-) -> Event:
+def start_visit(session: Session, visit: Visit, *, actor: str, device: str, now: datetime) -> Event:
     """A new visit enters the journey: it waits for the interview."""
     visit.stage = Stage.WAITING_INTERVIEW
     visit.stage_changed_at = now

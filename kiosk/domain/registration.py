@@ -94,7 +94,11 @@ def _register_locked(
         )
         if visit is not None:
             record_event(
-                session, visit, "ticket_again", actor=KIOSK_ACTOR, device=context.device,
+                session,
+                visit,
+                "ticket_again",
+                actor=KIOSK_ACTOR,
+                device=context.device,
                 now=context.now,
             )
             return Registered(visit, _issue_ticket(session, visit, context), "already_registered")

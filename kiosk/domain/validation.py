@@ -55,7 +55,7 @@ class Registration:
 
 
 def age_on(birth_date: date, day: date) -> int:
-    """Completed years. Someone born on 29 February turns a year older on 1 March in common years."""
+    """Completed years; someone born on 29 February is a year older on 1 March in common years."""
     had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
     return day.year - birth_date.year - (0 if had_birthday else 1)
 

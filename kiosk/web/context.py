@@ -1,11 +1,12 @@
-"""What a view needs to know about the moment and the device: the injected clock, the venue's day."""
+"""What a view needs to know of the moment and the device: the injected clock, the venue day."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, request
+
+from kiosk.timezones import local_day
 
 
 def now() -> datetime:
@@ -13,7 +14,7 @@ def now() -> datetime:
 
 
 def venue_today() -> date:
-    return now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return local_day(now(), current_app.config["TIMEZONE"])
 
 
 def device() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel, get_locale
 
+from kiosk.timezones import venue_zone
+
 LANGUAGE_COOKIE = "lang"
 RIGHT_TO_LEFT = frozenset({"ar"})
 # Each language named in itself, for the language buttons.
@@ -14,7 +16,7 @@ babel = Babel()
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=venue_timezone)
     app.after_request(_remember_choice)
     app.context_processor(_language_context)
 
@@ -42,6 +44,10 @@ def select_locale() -> str:
             or current_app.config["DEFAULT_LOCALE"]
         )
     return f"{g.language}_MA"
+
+
+def venue_timezone():
+    return venue_zone(current_app.config["TIMEZONE"])
 
 
 def current_language() -> str:

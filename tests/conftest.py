@@ -1,0 +1,100 @@
+"""Shared fixtures: an app on a temporary instance folder, a frozen clock, an open campaign."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from kiosk import create_app
+from kiosk.db import db
+from kiosk.domain.campaigns import CampaignDetails, open_campaign
+
+# 09:30 in Khénifra on the campaign day (Morocco is on UTC+0 then, per tzdata 2026).
+FROZEN_NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+CAMPAIGN_DAY = date(2026, 11, 24)
+
+VALID_DONOR = {
+    "first_name": "Fatima",
+    "last_name": "Zahra",
+    "sex": "F",
+    "birth_date": "1990-05-17",
+    "cin": "ab123456",
+    "phone": "06 12 34 56 78",
+    "category": "civil_servant",
+    "consent": "yes",
+}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(FROZEN_NOW)
+
+
+@pytest.fixture
+def make_app(tmp_path, clock, monkeypatch):
+    for name in ("DATABASE_URL", "KIOSK_BASE_URL", "KIOSK_SECRET_KEY", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+
+    def make(**settings):
+        config = {"INSTANCE": tmp_path / "instance", "CLOCK": clock, **settings}
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app_without_campaign(make_app):
+    app = make_app()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_without_campaign, clock):
+    with app_without_campaign.app_context():
+        details = CampaignDetails("Don de sang", "Khénifra", CAMPAIGN_DAY, "CRTS Meknès")
+        open_campaign(db.session, details, clock())
+    return app_without_campaign
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def hidden_value(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no hidden field {name!r} in the page"
+    return found.group(1)
+
+
+def fresh_form(client) -> dict[str, str]:
+    """What a donor's browser holds after opening the registration page."""
+    html = client.get("/kiosk/register").get_data(as_text=True)
+    return {
+        "csrf_token": hidden_value(html, "csrf_token"),
+        "request_id": hidden_value(html, "request_id"),
+    }
+
+
+@pytest.fixture
+def register(client):
+    """Posts a whole registration as one plain form; returns the response."""
+
+    def post(headers=None, form=None, **fields):
+        data = {**(form or fresh_form(client)), **VALID_DONOR, **fields}
+        data = {name: value for name, value in data.items() if value is not None}
+        return client.post("/kiosk/register", data=data, headers=headers or {})
+
+    return post

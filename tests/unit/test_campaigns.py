@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.db import db
+from kiosk.domain.campaigns import (
+    CampaignDetails,
+    CampaignError,
+    campaign_code,
+    current_campaign,
+    ensure_open_campaign,
+    open_campaign,
+)
+from kiosk.domain.registration import Context, register
+from kiosk.domain.validation import Registration
+from tests.conftest import FROZEN_NOW
+
+DAY = date(2026, 11, 24)
+
+
+def test_codes_are_readable_and_ascii():
+    assert campaign_code("Khénifra", DAY) == "KHE-2026-11-24"
+    assert campaign_code("خنيفرة", DAY) == "CMP-2026-11-24"
+
+
+def test_no_campaign_until_one_is_opened(app_without_campaign):
+    with app_without_campaign.app_context():
+        assert current_campaign(db.session) is None
+        details = CampaignDetails("Don de sang", "Khénifra", DAY)
+        campaign = ensure_open_campaign(db.session, details, FROZEN_NOW)
+        assert current_campaign(db.session).id == campaign.id
+        assert ensure_open_campaign(db.session, details, FROZEN_NOW).id == campaign.id
+
+
+def test_an_empty_open_campaign_is_renamed_rather_than_doubled(app):
+    with app.app_context():
+        first = current_campaign(db.session)
+        renamed = open_campaign(
+            db.session, CampaignDetails("Journée mondiale", "Meknès", DAY), FROZEN_NOW
+        )
+        assert renamed.id == first.id
+        assert (renamed.name, renamed.site, renamed.code) == (
+            "Journée mondiale",
+            "Meknès",
+            "MEK-2026-11-24",
+        )
+
+
+def test_a_campaign_with_registrations_is_not_replaced(app):
+    with app.app_context():
+        campaign = current_campaign(db.session)
+        context = Context(campaign.id, DAY, FROZEN_NOW, "fr", "test")
+        donor = Registration("Ali", "Amrani", "M", date(1980, 1, 1), None, None, "citizen")
+        register(db.session, donor, "request-campaign-000001", context)
+        with pytest.raises(CampaignError, match="1 registrations"):
+            open_campaign(db.session, CampaignDetails("Other", "Azrou", DAY), FROZEN_NOW)
+        assert current_campaign(db.session).name == "Don de sang"
+
+
+def test_a_campaign_needs_a_name_and_a_site(app):
+    with app.app_context(), pytest.raises(CampaignError):
+        open_campaign(db.session, CampaignDetails(" ", "Khénifra", DAY), FROZEN_NOW)

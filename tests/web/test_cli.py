@@ -1,0 +1,94 @@
+"""The `kiosk` command: campaigns, start-up, and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from kiosk.cli import cli
+
+
+@pytest.fixture
+def kiosk(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, list(args), prog_name="kiosk")
+
+    return invoke
+
+
+def test_any_command_on_an_empty_instance_creates_the_database(kiosk, tmp_path):
+    result = kiosk("campaign", "show")
+    assert result.exit_code == 1
+    assert "no campaign is open" in result.output
+    assert (tmp_path / "instance" / "kiosk.sqlite3").exists()
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_open_then_show_a_campaign(kiosk):
+    result = kiosk(
+        "campaign", "open", "--name", "Don de sang", "--site", "Khénifra", "--date", "2026-06-14"
+    )
+    assert result.exit_code == 0, result.output
+    assert "KHE-2026-06-14" in result.output
+    shown = kiosk("campaign", "show")
+    assert shown.exit_code == 0
+    assert "Don de sang — Khénifra, 2026-06-14 (open)" in shown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("campaign", "open", "--name", "X"), "Missing option '--site'"),
+        (("campaign", "open", "--name", "X", "--site", "Y", "--date", "2026-02-30"), "--date"),
+        (("campaign", "open", "--name", " ", "--site", "Y"), "needs a name and a site"),
+        (("campaign", "nope"), "No such command"),
+        (("bogus",), "No such command"),
+        (("run", "--port", "99999"), "--port"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_a_non_zero_exit(kiosk, args, message):
+    result = kiosk(*args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_broken_config_file_is_one_line_too(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.toml").write_text("port = [unclosed\n")
+    env = {**os.environ, "KIOSK_INSTANCE": str(instance)}
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "campaign", "show"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "config.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_environment_value_is_named(tmp_path):
+    env = {**os.environ, "KIOSK_INSTANCE": str(tmp_path / "i"), "PORT": "fivethousand"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "campaign", "show"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "PORT must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
