@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "WIZARD_IDLE_SECONDS": 120,
     "TICKET_PAPER": "80mm",
     "SERVER_THREADS": 8,
-    "DEFAULT_CAMPAIGN_NAME": "Don de sang",
+    # Campaign names are data, shown as typed: the default speaks both languages of the kiosk.
+    "DEFAULT_CAMPAIGN_NAME": "Collecte de sang · حملة التبرع بالدم",
     "DEFAULT_CAMPAIGN_SITE": "Khénifra",
     "DEFAULT_REGIONAL_CENTRE": "CRTS Meknès",
     "WTF_CSRF_TIME_LIMIT": None,

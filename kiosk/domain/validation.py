@@ -105,6 +105,26 @@ def clean_birth_date(raw: str, today: date) -> date:
     return birth_date
 
 
+def join_date_parts(day: str, month: str, year: str) -> str:
+    """The ISO text of a date typed in three boxes; something clean_birth_date refuses if the
+    boxes hold anything but a day, a month and a four-digit year."""
+    parts = [part.strip().translate(_DIGITS) for part in (year, month, day)]
+    if not any(parts):
+        return ""
+    year, month, day = parts
+    if not all(part.isascii() and part.isdigit() for part in parts) or len(year) != 4:
+        return "invalid"
+    return f"{year}-{month:0>2}-{day:0>2}"
+
+
+def split_iso_date(text: str) -> tuple[str, str, str]:
+    """(day, month, year) of a YYYY-MM-DD text, to put back in the three boxes; blanks if not."""
+    if not _ISO_DATE.fullmatch(text):
+        return "", "", ""
+    year, month, day = text.split("-")
+    return day.lstrip("0"), month.lstrip("0"), year
+
+
 def clean_cin(raw: str, today: date) -> str | None:
     cin = re.sub(r"[\s\-]", "", raw.translate(_DIGITS)).upper()
     if not cin:

@@ -6,7 +6,9 @@ import re
 import uuid
 from collections.abc import Mapping
 
+from babel.dates import get_month_names
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
@@ -23,8 +25,10 @@ from kiosk.domain.validation import (
     STEPS,
     FieldError,
     check_fields,
+    join_date_parts,
     next_step,
     previous_step,
+    split_iso_date,
     step_of_first_error,
     validate_registration,
 )
@@ -35,6 +39,7 @@ from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("kiosk", __name__)
 
+DATE_PARTS = ("birth_day", "birth_month", "birth_year")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_FIELD_LENGTH = 200
 
@@ -99,11 +104,25 @@ def submit_registration():
 
 
 def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
-    """The wizard's own fields only, each cut to a sane length; a fresh request id if absent."""
+    """The wizard's own fields only, each cut to a sane length; a fresh request id if absent.
+
+    The wizard asks the birth date in three boxes (day, month, year): a native date picker shows
+    month-first or day-first depending on the browser, and scrolling back 40 years on a touch
+    screen is no kindness. A plain POST may send `birth_date` itself."""
     values = {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+    parts = [(form.get(name) or "")[:MAX_FIELD_LENGTH] for name in DATE_PARTS]
+    if any(name in form for name in DATE_PARTS):
+        values["birth_date"] = join_date_parts(*parts)
+        values.update(zip(DATE_PARTS, parts, strict=True))  # shown back as typed
     request_id = form.get("request_id") or ""
     values["request_id"] = request_id if _REQUEST_ID.fullmatch(request_id) else _new_request_id()
     return values
+
+
+def _birth_date_boxes(values: dict[str, str]) -> tuple[str, str, str]:
+    if DATE_PARTS[0] in values:
+        return tuple(values[name] for name in DATE_PARTS)
+    return split_iso_date(values.get("birth_date", ""))
 
 
 def _new_request_id() -> str:
@@ -129,6 +148,8 @@ def _render_wizard(
         step_count=len(STEPS),
         step_fields=STEP_FIELDS,
         values=values,
+        birth_parts=_birth_date_boxes(values),
+        month_names=get_month_names("wide", locale=get_locale()),
         errors={name: field_message(error) for name, error in errors.items()},
         review=review,
         closed=closed,

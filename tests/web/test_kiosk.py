@@ -198,6 +198,31 @@ class TestWizard:
         assert 'data-step="review"' in response.text
         assert 'action="/kiosk/register"' in response.text
 
+    def test_the_birth_date_comes_in_three_boxes(self, client):
+        form = fresh_form(client)
+        identity = {k: VALID_DONOR[k] for k in ("first_name", "last_name", "sex")}
+        parts = {"birth_day": "7", "birth_month": "3", "birth_year": "1990"}
+        response = self.step(client, form, "identity", **identity, **parts)
+        assert 'data-step="contact"' in response.text
+        assert 'name="birth_date" value="1990-03-07"' in response.text
+
+    def test_a_wrong_birth_date_is_shown_back_as_typed(self, client):
+        form = fresh_form(client)
+        parts = {"birth_day": "31", "birth_month": "2", "birth_year": "1990"}
+        response = self.step(client, form, "identity", {"Accept-Language": "fr"}, **parts)
+        assert response.status_code == 422
+        assert "Cette date n’existe pas" in response.text
+        assert 'name="birth_day" type="text" inputmode="numeric" maxlength="2" value="31"' in (
+            response.text
+        )
+        assert '<option value="2" selected>février</option>' in response.text
+
+    def test_months_are_named_in_the_donors_language(self, client):
+        html = client.get("/kiosk/register?lang=ar").text
+        assert ">يناير</option>" in html
+        html = client.get("/kiosk/register?lang=fr").text
+        assert ">janvier</option>" in html
+
     def test_a_step_with_errors_stays_put_with_its_messages(self, client):
         form = fresh_form(client)
         response = self.step(client, form, "identity", {"Accept-Language": "fr"}, first_name="1")
