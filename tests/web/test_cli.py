@@ -62,18 +62,23 @@ def test_bad_arguments_give_one_line_and_a_non_zero_exit(kiosk, args, message):
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_a_broken_config_file_is_one_line_too(tmp_path):
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    (instance / "config.toml").write_text("port = [unclosed\n")
-    env = {**os.environ, "KIOSK_INSTANCE": str(instance)}
-    result = subprocess.run(
+def kiosk_process(instance, **environment) -> subprocess.CompletedProcess:
+    """`kiosk campaign show` as its own process, as a coordinator types it."""
+    env = {**os.environ, "KIOSK_INSTANCE": str(instance), **environment}
+    return subprocess.run(
         [sys.executable, "-m", "kiosk", "campaign", "show"],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
+
+
+def test_a_broken_config_file_is_one_line_too(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.toml").write_text("port = [unclosed\n")
+    result = kiosk_process(instance)
     assert result.returncode != 0
     assert "config.toml" in result.stderr
     assert "Traceback" not in result.stderr
@@ -81,14 +86,7 @@ def test_a_broken_config_file_is_one_line_too(tmp_path):
 
 
 def test_a_bad_environment_value_is_named(tmp_path):
-    env = {**os.environ, "KIOSK_INSTANCE": str(tmp_path / "i"), "PORT": "fivethousand"}
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "campaign", "show"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result = kiosk_process(tmp_path / "i", PORT="fivethousand")
     assert result.returncode == 1
     assert "PORT must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
