@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 
@@ -18,6 +19,8 @@ from kiosk.domain.campaigns import (
     ensure_open_campaign,
     open_campaign,
 )
+from kiosk.domain.queue import DESK_STAGES, QueueError, add_desk, desks
+from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.network import base_url_for
 from kiosk.timezones import local_day
 
@@ -43,10 +46,13 @@ class KioskGroup(FlaskGroup):
         except click.exceptions.Abort:
             click.echo("kiosk: stopped", err=True)
             sys.exit(1)
+        except QueueError as error:
+            click.echo(f"kiosk: {_QUEUE_ERRORS.get(error.code, error.code)}", err=True)
+            sys.exit(1)
         except click.ClickException as error:
             click.echo(f"kiosk: {error.format_message()}", err=True)
             sys.exit(error.exit_code)
-        except (ConfigError, CampaignError) as error:
+        except (ConfigError, CampaignError, AccountError) as error:
             click.echo(f"kiosk: {error}", err=True)
             sys.exit(1)
         except Exception as error:  # the last guard: one line, and the way to more
@@ -147,6 +153,69 @@ def show_command() -> None:
     if campaign is None:
         raise click.ClickException("no campaign is open (kiosk campaign open --name … --site …)")
     click.echo(_describe(campaign))
+
+
+_QUEUE_ERRORS = {
+    "desk_name": "a desk name has 1 to 40 characters",
+    "desk_stage": "a desk is for interview or collection",
+    "desk_exists": "a desk with that name exists already",
+}
+
+
+@cli.group("staff")
+def staff_group() -> None:
+    """Staff accounts: reception, doctor, phlebotomist, coordinator."""
+
+
+@staff_group.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the account may do.")
+def staff_add(username: str, role: str) -> None:
+    """Add an account. The password comes from KIOSK_PASSWORD, or is asked twice."""
+    password = os.environ.get("KIOSK_PASSWORD")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = add_staff(db.session, username, password, role, current_app.config["CLOCK"]())
+    click.echo(f"Added {user.username} ({user.role})")
+
+
+@staff_group.command("list")
+def staff_list() -> None:
+    """List the accounts."""
+    accounts = list_staff(db.session)
+    if not accounts:
+        click.echo("No account yet: kiosk staff add NAME --role coordinator")
+    for user in accounts:
+        click.echo(f"{user.username:<20} {user.role:<13} {'active' if user.active else 'disabled'}")
+
+
+@staff_group.command("disable")
+@click.argument("username")
+def staff_disable(username: str) -> None:
+    """Disable an account and end its sessions at once."""
+    user = disable_staff(db.session, username, current_app.config["CLOCK"]())
+    click.echo(f"Disabled {user.username}; their devices are logged out")
+
+
+@cli.group("desk")
+def desk_group() -> None:
+    """Desks where donors are called: "Médecin 1" (interview), "Fauteuil 3" (collection)."""
+
+
+@desk_group.command("add")
+@click.argument("name")
+@click.option("--stage", required=True, type=click.Choice(DESK_STAGES))
+def desk_add(name: str, stage: str) -> None:
+    """Add a desk."""
+    desk = add_desk(db.session, name, stage)
+    click.echo(f"Added desk {desk.name} ({desk.stage})")
+
+
+@desk_group.command("list")
+def desk_list() -> None:
+    """List the desks."""
+    for desk in desks(db.session):
+        click.echo(f"{desk.name:<20} {desk.stage}")
 
 
 def main() -> None:

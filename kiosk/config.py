@@ -24,6 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "WIZARD_IDLE_SECONDS": 120,
     "TICKET_PAPER": "80mm",
     "SERVER_THREADS": 8,
+    # Staff sessions end after this long without a request (8 hours).
+    "STAFF_IDLE_SECONDS": 8 * 3600,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Recalls before a donor who does not come may be marked absent.
+    "NO_SHOW_AFTER_RECALLS": 2,
+    # Seconds between two refreshes of the staff queue and of the wall display.
+    "QUEUE_POLL_SECONDS": 2,
+    "DISPLAY_POLL_SECONDS": 1,
     # Campaign names are data, shown as typed: the default speaks both languages of the kiosk.
     "DEFAULT_CAMPAIGN_NAME": "Collecte de sang · حملة التبرع بالدم",
     "DEFAULT_CAMPAIGN_SITE": "Khénifra",

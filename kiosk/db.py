@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 BUSY_TIMEOUT_MS = 10_000
@@ -45,6 +46,27 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def add_missing_columns(engine: Engine, metadata) -> list[str]:
+    """Brings a venue's existing database up to the tables' new columns (create_all only makes
+    new tables). Only columns that may be empty or have a default are ever added."""
+    inspector = inspect(engine)
+    added = []
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not (column.nullable or column.server_default is not None):
+                    raise RuntimeError(f"cannot add required column {table.name}.{column.name}")
+                definition = CreateColumn(column).compile(dialect=engine.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {definition}")
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def configure_engine(engine: Engine) -> None:

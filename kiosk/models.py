@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.db import UTCDateTime, db
@@ -37,6 +37,15 @@ class Donor(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Desk(db.Model):
+    """A place where a stage is carried out: "Médecin 1" (interview), "Fauteuil 3" (collection)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class Visit(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "queue_day", "queue_number"),
@@ -54,9 +63,14 @@ class Visit(db.Model):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(5))
+    # Where the visit is being seen, since when, and how often it was called again there.
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recalls: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     campaign: Mapped[Campaign] = relationship()
     donor: Mapped[Donor] = relationship()
+    desk: Mapped[Desk | None] = relationship()
 
 
 class Ticket(db.Model):
@@ -82,5 +96,41 @@ class Event(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
 
     visit: Mapped[Visit | None] = relationship()
+    desk: Mapped[Desk | None] = relationship()
+
+
+class StaffUser(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffSession(db.Model):
+    """A login on one device. The cookie holds the token; only its hash is kept here, so logging
+    out or expiring ends the session on the server whatever the browser keeps."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    address: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship()
+    desk: Mapped[Desk | None] = relationship()
+
+
+class LoginAttempt(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(40), index=True)
+    address: Mapped[str] = mapped_column(String(60), index=True)
+    succeeded: Mapped[bool]

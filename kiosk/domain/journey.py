@@ -42,6 +42,9 @@ TRANSITIONS: dict[str, dict[Stage, Stage]] = {
     "defer": {Stage.INTERVIEW: Stage.DEFERRED},
     "donate": {Stage.COLLECTION: Stage.REST},
     "finish": {Stage.REST: Stage.DONE},
+    # A no-show who turns up waits again in the line of the desk that called them.
+    "put_back_interview": {Stage.NO_SHOW: Stage.WAITING_INTERVIEW},
+    "put_back_collection": {Stage.NO_SHOW: Stage.WAITING_COLLECTION},
     "leave": {stage: Stage.LEFT for stage in _STILL_HERE},
 }
 

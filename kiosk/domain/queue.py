@@ -1,18 +1,44 @@
-"""Queue numbers: per campaign day, 1, 2, 3 … with no gap and no duplicate.
+"""Queue numbers, the waiting lines, and the desks that call from them.
 
-The number is taken inside the registration's write transaction (BEGIN IMMEDIATE on SQLite), so
-two kiosks never read the same maximum; a unique constraint backs this up on any database.
+Numbers are taken inside the registration's write transaction (BEGIN IMMEDIATE on SQLite), so two
+kiosks never read the same maximum; a unique constraint backs this up on any database. Calling the
+next visit happens in one write transaction as well, and on PostgreSQL the row is taken with
+FOR UPDATE SKIP LOCKED: two desks pressing at the same instant never get the same donor.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.journey import WAITING_STAGES
-from kiosk.models import Visit
+from kiosk.db import write_transaction
+from kiosk.domain.journey import WAITING_STAGES, Stage, transition
+from kiosk.models import Desk, Event, Visit
+
+DESK_STAGES = ("interview", "collection")
+WAITING_FOR = {"interview": Stage.WAITING_INTERVIEW, "collection": Stage.WAITING_COLLECTION}
+# What "send on" means at each desk: the interview accepts, the collection records the donation.
+SEND_ON = {"interview": "accept", "collection": "donate"}
+
+
+class QueueError(ValueError):
+    """A queue action that cannot be done now; `code` names the reason for the message."""
+
+    def __init__(self, code: str, **params) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, from which device: written in every audit event."""
+
+    name: str
+    device: str
 
 
 def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
@@ -24,6 +50,21 @@ def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
     return (highest or 0) + 1
 
 
+# --- the waiting lines --------------------------------------------------------------------------
+# First come, first served: by the time the visit entered its waiting stage, then by number.
+# A no-show put back waits again from the moment it is put back.
+
+
+def waiting_line(session: Session, campaign_id: int, stage: str) -> list[Visit]:
+    return list(
+        session.scalars(
+            select(Visit)
+            .where(Visit.campaign_id == campaign_id, Visit.stage == stage)
+            .order_by(Visit.stage_changed_at, Visit.queue_number)
+        )
+    )
+
+
 def people_ahead(session: Session, visit: Visit) -> int:
     """How many visits wait before this one at the same stage; 0 once it is no longer waiting."""
     if visit.stage not in WAITING_STAGES:
@@ -31,8 +72,211 @@ def people_ahead(session: Session, visit: Visit) -> int:
     return session.scalar(
         select(func.count(Visit.id)).where(
             Visit.campaign_id == visit.campaign_id,
-            Visit.queue_day == visit.queue_day,
             Visit.stage == visit.stage,
-            Visit.queue_number < visit.queue_number,
+            or_(
+                Visit.stage_changed_at < visit.stage_changed_at,
+                and_(
+                    Visit.stage_changed_at == visit.stage_changed_at,
+                    Visit.queue_number < visit.queue_number,
+                ),
+            ),
         )
+    )
+
+
+def visit_at_desk(session: Session, desk: Desk) -> Visit | None:
+    return session.scalar(
+        select(Visit).where(Visit.desk_id == desk.id, Visit.stage == desk.stage).limit(1)
+    )
+
+
+def no_shows(session: Session, campaign_id: int) -> list[Visit]:
+    return waiting_line(session, campaign_id, Stage.NO_SHOW)
+
+
+# --- desks --------------------------------------------------------------------------------------
+
+
+def add_desk(session: Session, name: str, stage: str) -> Desk:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 40:
+        raise QueueError("desk_name")
+    if stage not in DESK_STAGES:
+        raise QueueError("desk_stage")
+    with write_transaction(session):
+        if session.scalar(select(Desk).where(func.lower(Desk.name) == name.lower())):
+            raise QueueError("desk_exists", name=name)
+        desk = Desk(name=name, stage=stage, active=True)
+        session.add(desk)
+        return desk
+
+
+def desks(session: Session, stage: str | None = None) -> list[Desk]:
+    query = select(Desk).where(Desk.active.is_(True)).order_by(Desk.stage, Desk.name)
+    if stage is not None:
+        query = query.where(Desk.stage == stage)
+    return list(session.scalars(query))
+
+
+def desk_named(session: Session, name: str) -> Desk | None:
+    return session.scalar(select(Desk).where(Desk.name == name, Desk.active.is_(True)))
+
+
+# --- calling ------------------------------------------------------------------------------------
+
+
+def call_next(
+    session: Session, campaign_id: int, desk: Desk, actor: Actor, now: datetime
+) -> Visit | None:
+    """Assigns the first waiting visit to the desk. A desk still serving someone gets that visit
+    back (a double tap calls nobody new); an empty line gives None."""
+    desk_id = desk.id
+    with write_transaction(session):
+        desk = session.get(Desk, desk_id)
+        current = visit_at_desk(session, desk)
+        if current is not None:
+            return current
+        visit = session.scalar(
+            select(Visit)
+            .where(Visit.campaign_id == campaign_id, Visit.stage == WAITING_FOR[desk.stage])
+            .order_by(Visit.stage_changed_at, Visit.queue_number)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if visit is None:
+            return None
+        _move(session, visit, "call", desk, actor, now)
+        visit.desk = desk
+        visit.called_at = now
+        visit.recalls = 0
+        return visit
+
+
+def recall(session: Session, desk: Desk, actor: Actor, now: datetime) -> Visit:
+    with write_transaction(session):
+        visit = _serving(session, desk)
+        _move(session, visit, "recall", visit.desk, actor, now)
+        visit.recalls += 1
+        return visit
+
+
+def mark_no_show(
+    session: Session, desk: Desk, actor: Actor, now: datetime, recalls_first: int
+) -> Visit:
+    """Only once the donor was called again `recalls_first` times without coming."""
+    with write_transaction(session):
+        visit = _serving(session, desk)
+        if visit.recalls < recalls_first:
+            raise QueueError("recall_first", recalls=recalls_first, done=visit.recalls)
+        _move(session, visit, "no_show", visit.desk, actor, now)
+        return visit
+
+
+def send_on(session: Session, desk: Desk, actor: Actor, now: datetime) -> Visit:
+    """The desk is done with the visit: on to the next stage of the journey."""
+    with write_transaction(session):
+        visit = _serving(session, desk)
+        _move(session, visit, SEND_ON[desk.stage], visit.desk, actor, now)
+        visit.desk = None
+        return visit
+
+
+def put_back(session: Session, visit_id: int, actor: Actor, now: datetime) -> Visit:
+    """A no-show who turns up waits again in the line of the desk that called them."""
+    with write_transaction(session):
+        visit = session.get(Visit, visit_id)
+        if visit is None or visit.stage != Stage.NO_SHOW:
+            raise QueueError("not_no_show")
+        stage = visit.desk.stage if visit.desk else "interview"
+        _move(session, visit, f"put_back_{stage}", visit.desk, actor, now)
+        visit.desk = None
+        visit.recalls = 0
+        return visit
+
+
+def _serving(session: Session, desk: Desk) -> Visit:
+    visit = visit_at_desk(session, session.get(Desk, desk.id))
+    if visit is None:
+        raise QueueError("nobody_at_desk")
+    return visit
+
+
+def _move(session: Session, visit: Visit, action: str, desk, actor: Actor, now: datetime):
+    event = transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
+    event.desk = desk
+    return event
+
+
+# --- what the display shows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    event_id: int
+    queue_number: int
+    desk_name: str
+    action: str  # call | recall
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StageWait:
+    stage: str
+    waiting: int
+    minutes: int | None  # estimated wait for the last in line; None while unknown
+
+
+def latest_calls(session: Session, campaign_id: int, count: int = 6) -> list[Call]:
+    """The most recent calls and recalls, newest first, one line per visit."""
+    rows = session.execute(
+        select(Event.id, Visit.queue_number, Desk.name, Event.action, Event.at, Visit.id)
+        .join(Visit, Event.visit_id == Visit.id)
+        .join(Desk, Event.desk_id == Desk.id)
+        .where(Event.campaign_id == campaign_id, Event.action.in_(("call", "recall")))
+        .order_by(Event.id.desc())
+        .limit(count * 4)
+    ).all()
+    calls, seen = [], set()
+    for event_id, number, desk_name, action, at, visit_id in rows:
+        if visit_id in seen:
+            continue
+        seen.add(visit_id)
+        calls.append(Call(event_id, number, desk_name, action, at))
+        if len(calls) == count:
+            break
+    return calls
+
+
+def stage_waits(session: Session, campaign_id: int, now: datetime) -> list[StageWait]:
+    """Waiting counts per stage and a plain estimate: people waiting × the recent time between
+    two calls at that stage (the pace the desks actually keep)."""
+    waits = []
+    for desk_stage, waiting_stage in WAITING_FOR.items():
+        waiting = session.scalar(
+            select(func.count(Visit.id)).where(
+                Visit.campaign_id == campaign_id, Visit.stage == waiting_stage
+            )
+        )
+        times = session.scalars(
+            select(Event.at)
+            .where(
+                Event.campaign_id == campaign_id,
+                Event.action == "call",
+                Event.from_stage == waiting_stage,
+            )
+            .order_by(Event.id.desc())
+            .limit(11)
+        ).all()
+        minutes = None
+        if len(times) >= 2:
+            pace = (times[0] - times[-1]).total_seconds() / (len(times) - 1)
+            minutes = round(waiting * pace / 60)
+        waits.append(StageWait(desk_stage, waiting, minutes))
+    return waits
+
+
+def board_version(session: Session, campaign_id: int) -> int:
+    """Changes whenever anything the queue pages show changes: every change writes an event."""
+    return session.scalar(
+        select(func.coalesce(func.max(Event.id), 0)).where(Event.campaign_id == campaign_id)
     )

@@ -52,6 +52,7 @@ class Context:
     now: datetime
     language: str
     device: str
+    actor: str = KIOSK_ACTOR  # a receptionist registering a walk-in donor is named
 
 
 def register(
@@ -97,7 +98,7 @@ def _register_locked(
                 session,
                 visit,
                 "ticket_again",
-                actor=KIOSK_ACTOR,
+                actor=context.actor,
                 device=context.device,
                 now=context.now,
             )
@@ -117,7 +118,7 @@ def _register_locked(
         language=context.language,
     )
     session.add(visit)
-    start_visit(session, visit, actor=KIOSK_ACTOR, device=context.device, now=context.now)
+    start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
     return Registered(visit, _issue_ticket(session, visit, context), "new")
 
 

@@ -8,6 +8,13 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from kiosk.web import errors, i18n
+from kiosk.web.messages import (
+    DESK_STAGE_LABELS,
+    EVENT_LABELS,
+    ROLE_LABELS,
+    SEX_LABELS,
+    STAGE_LABELS,
+)
 
 csrf = CSRFProtect()
 htmx = Htmx()
@@ -24,16 +31,28 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     errors.init_app(app)
 
+    from kiosk.web.auth import bp as auth_bp
+    from kiosk.web.display import bp as display_bp
     from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.staff import bp as staff_bp
     from kiosk.web.ticket import bp as ticket_bp
 
-    app.register_blueprint(kiosk_bp)
-    app.register_blueprint(ticket_bp)
+    for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, display_bp):
+        app.register_blueprint(blueprint)
     app.after_request(_protective_headers)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
         format_birth_date=lambda day: format_date(day, "long"),
         format_moment=lambda moment: format_datetime(moment, "d MMMM y · HH:mm"),
+        format_clock=lambda moment: format_datetime(moment, "HH:mm"),
+        queue_number=lambda number: f"{number:03d}",
+    )
+    app.jinja_env.globals.update(
+        stage_labels=STAGE_LABELS,
+        desk_stage_labels=DESK_STAGE_LABELS,
+        role_labels=ROLE_LABELS,
+        event_labels=EVENT_LABELS,
+        sex_labels=SEX_LABELS,
     )
 
 

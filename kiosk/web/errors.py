@@ -37,6 +37,7 @@ def error_page(status: int, title=None, advice=None) -> Response:
         "errors/error.html",
         "errors/_error.html",
         status=status,
+        error_status=status,
         title=title or default_title,
         advice=advice or default_advice,
     )

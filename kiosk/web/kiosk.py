@@ -32,6 +32,7 @@ from kiosk.domain.validation import (
     step_of_first_error,
     validate_registration,
 )
+from kiosk.web.auth import current_staff
 from kiosk.web.context import device, now, venue_today
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
@@ -92,7 +93,9 @@ def submit_registration():
     campaign = current_campaign(db.session)
     if campaign is None:
         return _render_wizard("review", values, status=409, closed=True)
-    context = Context(campaign.id, venue_today(), now(), current_language(), device())
+    staff = current_staff()
+    actor = {"actor": staff.user.username} if staff else {}
+    context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
     try:
         registered = register(db.session, registration, values["request_id"], context)
     except RegistrationRefused as refused:

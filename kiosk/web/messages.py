@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from kiosk.domain.queue import QueueError
 from kiosk.domain.validation import FieldError
 
 FIELD_MESSAGES = {
@@ -50,4 +51,48 @@ STAGE_LABELS = {
 
 def field_message(error: FieldError) -> str:
     text = str(FIELD_MESSAGES.get(error.code, FIELD_MESSAGES["choice_invalid"]))
+    return text % error.params if error.params else text
+
+
+QUEUE_MESSAGES = {
+    "nobody_waiting": _l("Nobody is waiting."),
+    "nobody_at_desk": _l("Nobody is at your desk. Call the next donor first."),
+    "recall_first": _l(
+        "Call the donor again first: a donor is marked absent after %(recalls)s recalls "
+        "(%(done)s so far)."
+    ),
+    "not_no_show": _l("This donor is no longer marked absent."),
+    "no_campaign": _l("No campaign is open."),
+    "desk_name": _l("A desk name has 1 to 40 characters."),
+    "desk_stage": _l("Choose what the desk is for: interview or collection."),
+    "desk_exists": _l("There is already a desk called “%(name)s”."),
+}
+
+DESK_STAGE_LABELS = {"interview": _l("Interview"), "collection": _l("Collection")}
+
+ROLE_LABELS = {
+    "reception": _l("Reception"),
+    "doctor": _l("Doctor"),
+    "phlebotomist": _l("Phlebotomist"),
+    "coordinator": _l("Coordinator"),
+}
+
+EVENT_LABELS = {
+    "register": _l("Registered"),
+    "ticket_again": _l("Ticket shown again"),
+    "call": _l("Called"),
+    "recall": _l("Called again"),
+    "no_show": _l("Absent when called"),
+    "put_back_interview": _l("Back in the line"),
+    "put_back_collection": _l("Back in the line"),
+    "accept": _l("Sent on to the donation"),
+    "defer": _l("Deferred"),
+    "donate": _l("Donation recorded"),
+    "finish": _l("Left the rest area"),
+    "leave": _l("Left"),
+}
+
+
+def queue_message(error: QueueError) -> str:
+    text = str(QUEUE_MESSAGES.get(error.code, QUEUE_MESSAGES["nobody_at_desk"]))
     return text % error.params if error.params else text

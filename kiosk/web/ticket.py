@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
 from kiosk.domain.queue import people_ahead
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.printing.qr import qr_svg
+from kiosk.web.auth import current_staff
 from kiosk.web.context import public_base_url
 from kiosk.web.messages import STAGE_LABELS
 from kiosk.web.rendering import full_or_fragment
@@ -36,13 +37,17 @@ def show(token: str):
         first_name=visit.donor.first_name,
         qr=qr_svg(status_url(token)),
         paper=current_app.config["TICKET_PAPER"],
+        home=url_for("staff.index") if current_staff() else url_for("kiosk.start"),
     )
 
 
 @bp.get("/t/<token>")
 def status(token: str):
-    """What anyone holding the ticket sees: number, stage, people ahead. Never a name."""
+    """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
+    Staff who scan it with their phone while logged in get the visit's record instead."""
     visit = _visit_or_404(token)
+    if current_staff() is not None and not request.headers.get("HX-Request"):
+        return redirect(url_for("staff.visit_record", token=token))
     return full_or_fragment(
         "ticket/status.html",
         "ticket/_status.html",

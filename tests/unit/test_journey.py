@@ -23,6 +23,8 @@ ALLOWED = [
     ("defer", Stage.INTERVIEW, Stage.DEFERRED),
     ("donate", Stage.COLLECTION, Stage.REST),
     ("finish", Stage.REST, Stage.DONE),
+    ("put_back_interview", Stage.NO_SHOW, Stage.WAITING_INTERVIEW),
+    ("put_back_collection", Stage.NO_SHOW, Stage.WAITING_COLLECTION),
 ] + [("leave", stage, Stage.LEFT) for stage in Stage if stage not in FINAL_STAGES]
 
 

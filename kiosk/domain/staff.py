@@ -1,0 +1,214 @@
+"""Staff accounts, their logins and what each role may do.
+
+Roles and rights are data (RIGHTS). The coordinator may do everything. Logins are throttled per
+account and per address; a login is a server-side session that logout or inactivity ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kiosk.db import write_transaction
+from kiosk.domain.tokens import is_well_formed, new_token, token_hash
+from kiosk.models import LoginAttempt, StaffSession, StaffUser
+
+ROLES = ("reception", "doctor", "phlebotomist", "coordinator")
+COORDINATOR = "coordinator"
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+
+# right -> the roles that have it (besides the coordinator, who has them all)
+RIGHTS: dict[str, frozenset[str]] = {
+    "staff": frozenset({"reception", "doctor", "phlebotomist"}),
+    "queue.view": frozenset({"reception", "doctor", "phlebotomist"}),
+    "queue.interview": frozenset({"doctor"}),
+    "queue.collection": frozenset({"phlebotomist"}),
+    "visit.view": frozenset({"reception", "doctor", "phlebotomist"}),
+    "register.walk_in": frozenset({"reception"}),
+    "admin": frozenset(),
+}
+# The stage each role works at, for the desk picker.
+ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
+
+THROTTLE_WINDOW = timedelta(minutes=1)
+MAX_FAILURES_PER_WINDOW = 10
+SLOW_DOWN_AFTER = 3
+# Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class AccountError(ValueError):
+    """An account request that cannot be carried out; the message says why."""
+
+
+class LoginRefused(Exception):
+    def __init__(self, reason: str, retry_after: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "invalid" | "throttled"
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Throttle:
+    delay_seconds: float
+    retry_after: int  # seconds; 0 when a try is allowed
+
+
+def may(role: str, right: str) -> bool:
+    return role == COORDINATOR or role in RIGHTS.get(right, frozenset())
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def add_staff(
+    session: Session, username: str, password: str, role: str, now: datetime
+) -> StaffUser:
+    username = username.strip().lower()
+    if not USERNAME.fullmatch(username):
+        raise AccountError(
+            "a username is 2 to 40 lower-case letters, digits, dots, dashes or underscores"
+        )
+    if role not in ROLES:
+        raise AccountError(f"the role must be one of: {', '.join(ROLES)}")
+    check_password(password)
+    with write_transaction(session):
+        if session.scalar(select(StaffUser).where(StaffUser.username == username)):
+            raise AccountError(f"{username} already exists")
+        user = StaffUser(
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role,
+            active=True,
+            created_at=now,
+        )
+        session.add(user)
+        return user
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def disable_staff(session: Session, username: str, now: datetime) -> StaffUser:
+    """Disables the account and ends its open sessions at once."""
+    with write_transaction(session):
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+        if user is None:
+            raise AccountError(f"no account named {username}")
+        user.active = False
+        for staff_session in session.scalars(
+            select(StaffSession).where(
+                StaffSession.user_id == user.id, StaffSession.ended_at.is_(None)
+            )
+        ):
+            staff_session.ended_at = now
+        return user
+
+
+# --- logging in ---------------------------------------------------------------------------------
+
+
+def throttle(session: Session, username: str, address: str, now: datetime) -> Throttle:
+    """Failures in the last minute, for this account or from this address, slow the next try
+    down and, past the limit, refuse it until the oldest failure leaves the window."""
+    since = now - THROTTLE_WINDOW
+    worst = 0
+    oldest: datetime | None = None
+    for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
+        failures, first = session.execute(
+            select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(
+                column == value, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
+            )
+        ).one()
+        if failures > worst:
+            worst, oldest = failures, first
+    if worst >= MAX_FAILURES_PER_WINDOW:
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+        retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
+        return Throttle(0.0, retry_after)
+    delay = min(2.0, 0.5 * (worst - SLOW_DOWN_AFTER + 1)) if worst >= SLOW_DOWN_AFTER else 0.0
+    return Throttle(delay, 0)
+
+
+def log_in(
+    session: Session, username: str, password: str, address: str, now: datetime, sleep=None
+) -> tuple[StaffUser, str]:
+    """Checks the password and opens a session; returns the user and the session's token."""
+    username = username.strip().lower()[:40]
+    address = address[:60]
+    verdict = throttle(session, username, address, now)
+    if verdict.retry_after:
+        raise LoginRefused("throttled", verdict.retry_after)
+    if verdict.delay_seconds and sleep is not None:
+        sleep(verdict.delay_seconds)
+    session.rollback()
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    succeeded = bool(user and user.active and valid)
+    with write_transaction(session):
+        session.add(LoginAttempt(at=now, username=username, address=address, succeeded=succeeded))
+        if not succeeded:
+            token = None
+        else:
+            token = new_token()
+            session.add(
+                StaffSession(
+                    token_hash=token_hash(token),
+                    user_id=user.id,
+                    address=address,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+    if token is None:
+        raise LoginRefused("invalid")
+    return user, token
+
+
+def resume(
+    session: Session, token: str | None, now: datetime, idle_limit: timedelta
+) -> StaffSession | None:
+    """The open session of this token, if it is still alive; notes that it was seen."""
+    if not token or not is_well_formed(token):
+        return None
+    staff_session = session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == token_hash(token))
+    )
+    if staff_session is None or staff_session.ended_at is not None:
+        return None
+    if not staff_session.user.active or now - staff_session.last_seen_at > idle_limit:
+        return None
+    if now - staff_session.last_seen_at > timedelta(minutes=1):  # a write a minute at most
+        session_id = staff_session.id
+        with write_transaction(session):
+            session.get(StaffSession, session_id).last_seen_at = now
+        staff_session = session.get(StaffSession, session_id)
+    return staff_session
+
+
+def log_out(session: Session, token: str | None, now: datetime) -> None:
+    if not token or not is_well_formed(token):
+        return
+    with write_transaction(session):
+        staff_session = session.scalar(
+            select(StaffSession).where(StaffSession.token_hash == token_hash(token))
+        )
+        if staff_session is not None and staff_session.ended_at is None:
+            staff_session.ended_at = now
+
+
+def choose_desk(session: Session, staff_session_id: int, desk_id: int | None) -> None:
+    with write_transaction(session):
+        session.get(StaffSession, staff_session_id).desk_id = desk_id

@@ -1,0 +1,73 @@
+"""The wall display: the latest call big, the five before, waiting counts. Numbers only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import force_locale, gettext
+
+from kiosk.db import db
+from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.queue import board_version, latest_calls, stage_waits
+from kiosk.web.context import now
+
+bp = Blueprint("display", __name__)
+
+# The announcement is spoken in both languages whatever the page shows.
+SPOKEN_LANGUAGES = ("ar", "fr")
+
+
+def _board_context() -> dict:
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        return {"campaign": None, "latest": None, "previous": [], "waits": [], "version": 0}
+    calls = latest_calls(db.session, campaign.id, count=6)
+    return {
+        "campaign": campaign,
+        "latest": calls[0] if calls else None,
+        "previous": calls[1:],
+        "waits": stage_waits(db.session, campaign.id, now()),
+        "version": board_version(db.session, campaign.id),
+        "announcements": _announcements(calls[0]) if calls else {},
+        "poll_seconds": current_app.config["DISPLAY_POLL_SECONDS"],
+    }
+
+
+def _announcements(call) -> dict[str, str]:
+    spoken = {}
+    for language in SPOKEN_LANGUAGES:
+        with force_locale(language):
+            spoken[language] = gettext(
+                "Number %(number)s, please go to %(desk)s.",
+                number=call.queue_number,
+                desk=call.desk_name,
+            )
+    return spoken
+
+
+def _etag(version: int) -> str:
+    # The estimated waits move with the clock too: refresh at least once a minute.
+    return f"d{version}-{now():%H%M}"
+
+
+@bp.get("/display")
+def show():
+    context = _board_context()
+    return render_template("display/display.html", etag=_etag(context["version"]), **context)
+
+
+@bp.get("/display/board")
+def board():
+    """Polled by the display every second; 304 with no body while nothing changed."""
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("display.show"))
+    campaign = current_campaign(db.session)
+    etag = _etag(board_version(db.session, campaign.id) if campaign else 0)
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        context = _board_context()
+        response = current_app.make_response(
+            render_template("display/_board.html", etag=etag, **context)
+        )
+    response.set_etag(etag)
+    return response

@@ -1,0 +1,309 @@
+"""The staff side: home and desk picker, queue consoles, visit records, the coordinator's page."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from kiosk.db import db
+from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.queue import (
+    DESK_STAGES,
+    WAITING_FOR,
+    Actor,
+    QueueError,
+    add_desk,
+    board_version,
+    call_next,
+    desk_named,
+    desks,
+    mark_no_show,
+    no_shows,
+    put_back,
+    recall,
+    send_on,
+    visit_at_desk,
+    waiting_line,
+)
+from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.staff import ROLE_STAGES, choose_desk, list_staff, may
+from kiosk.domain.tokens import TOKEN_LENGTH
+from kiosk.domain.validation import age_on
+from kiosk.models import Event
+from kiosk.printing.qr import qr_svg
+from kiosk.web.auth import current_staff, staff_required
+from kiosk.web.context import device, now, public_base_url, venue_today
+from kiosk.web.messages import QUEUE_MESSAGES, STAGE_LABELS, queue_message
+from kiosk.web.rendering import full_or_fragment, see_other
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+_TOKEN_IN_CODE = re.compile(rf"(?:/t/)?([A-Za-z0-9_-]{{{TOKEN_LENGTH}}})/?$")
+
+
+def _actor() -> Actor:
+    return Actor(current_staff().user.username, device())
+
+
+def _stage_or_404(stage: str) -> str:
+    if stage not in DESK_STAGES:
+        abort(404)
+    return stage
+
+
+def _my_desk():
+    return current_staff().desk
+
+
+def _desks_for_me():
+    role = current_staff().user.role
+    stages = ROLE_STAGES.get(role, DESK_STAGES if role == "coordinator" else ())
+    return [desk for desk in desks(db.session) if desk.stage in stages]
+
+
+@bp.get("")
+@bp.get("/")
+@staff_required()
+def index():
+    return render_template("staff/index.html", **_home_context())
+
+
+def _home_context(message: str | None = None) -> dict:
+    staff = current_staff()
+    return {
+        "staff": staff,
+        "campaign": current_campaign(db.session),
+        "my_desks": _desks_for_me(),
+        "queues": [stage for stage in DESK_STAGES if may(staff.user.role, "queue.view")],
+        "message": message,
+    }
+
+
+@bp.post("/desk")
+@staff_required()
+def pick_desk():
+    name = (request.form.get("desk") or "").strip()
+    staff = current_staff()
+    if not name:
+        choose_desk(db.session, staff.id, None)
+        return see_other(url_for("staff.index"))
+    desk = desk_named(db.session, name)
+    if desk is None or desk not in _desks_for_me():
+        message = gettext(
+            "There is no desk called “%(name)s” for you. Please pick one below.", name=name
+        )
+        return full_or_fragment(
+            "staff/index.html", "staff/_desk_picker.html", 422, **_home_context(message)
+        )
+    choose_desk(db.session, staff.id, desk.id)
+    return see_other(url_for("staff.queue", stage=desk.stage))
+
+
+# --- the queue console --------------------------------------------------------------------------
+
+
+def _console_context(stage: str, message: str | None = None) -> dict:
+    campaign = current_campaign(db.session)
+    desk = _my_desk()
+    mine = desk is not None and desk.stage == stage
+    return {
+        **_home_context(message),
+        "stage": stage,
+        "desk": desk if mine else None,
+        "other_desk": desk if desk is not None and not mine else None,
+        "can_call": mine and may(current_staff().user.role, f"queue.{stage}"),
+        "serving": visit_at_desk(db.session, desk) if mine else None,
+        "recalls_first": current_app.config["NO_SHOW_AFTER_RECALLS"],
+        **_waiting_context(stage, campaign),
+    }
+
+
+def _waiting_context(stage: str, campaign) -> dict:
+    if campaign is None:
+        return {"waiting": [], "absent": [], "etag": _waiting_etag(0), "moment": now()}
+    absent = [visit for visit in no_shows(db.session, campaign.id) if visit.desk.stage == stage]
+    return {
+        "waiting": waiting_line(db.session, campaign.id, WAITING_FOR[stage]),
+        "absent": absent,
+        "etag": _waiting_etag(board_version(db.session, campaign.id)),
+        "moment": now(),
+    }
+
+
+def _waiting_etag(version: int) -> str:
+    """Changes with every event, and every minute for the time waited."""
+    return f"q{version}-{now():%H%M}"
+
+
+@bp.get("/queue/<stage>")
+@staff_required("queue.view")
+def queue(stage: str):
+    _stage_or_404(stage)
+    return render_template("staff/queue.html", **_console_context(stage))
+
+
+@bp.get("/queue/<stage>/waiting")
+@staff_required("queue.view")
+def waiting(stage: str):
+    """The waiting list, polled: an unchanged list answers 304 with no body."""
+    _stage_or_404(stage)
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("staff.queue", stage=stage))
+    campaign = current_campaign(db.session)
+    etag = _waiting_etag(board_version(db.session, campaign.id) if campaign else 0)
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+        response.set_etag(etag)
+        return response
+    context = _console_context(stage)
+    response = current_app.make_response(render_template("staff/_waiting.html", **context))
+    response.set_etag(etag)
+    return response
+
+
+def _desk_action(stage: str, action):
+    """Runs one desk action; answers with my desk's fragment (or the whole console)."""
+    _stage_or_404(stage)
+    desk = _my_desk()
+    if desk is None or desk.stage != stage:
+        message = gettext("Choose your desk first.")
+        return full_or_fragment(
+            "staff/index.html", "staff/_desk_picker.html", 409, **_home_context(message)
+        )
+    if not may(current_staff().user.role, f"queue.{stage}"):
+        abort(403)
+    message, status = None, 200
+    try:
+        message = action(desk)
+    except QueueError as error:
+        message, status = queue_message(error), 409
+    context = _console_context(stage, message)
+    return full_or_fragment("staff/queue.html", "staff/_desk.html", status, **context)
+
+
+@bp.post("/queue/<stage>/call-next")
+@staff_required("queue.view")
+def call_next_view(stage: str):
+    def act(desk):
+        campaign = current_campaign(db.session)
+        if campaign is None:
+            raise QueueError("no_campaign")
+        if call_next(db.session, campaign.id, desk, _actor(), now()) is None:
+            return str(QUEUE_MESSAGES["nobody_waiting"])
+        return None
+
+    return _desk_action(stage, act)
+
+
+@bp.post("/queue/<stage>/recall")
+@staff_required("queue.view")
+def recall_view(stage: str):
+    return _desk_action(stage, lambda desk: recall(db.session, desk, _actor(), now()) and None)
+
+
+@bp.post("/queue/<stage>/no-show")
+@staff_required("queue.view")
+def no_show_view(stage: str):
+    recalls_first = current_app.config["NO_SHOW_AFTER_RECALLS"]
+    return _desk_action(
+        stage,
+        lambda desk: mark_no_show(db.session, desk, _actor(), now(), recalls_first) and None,
+    )
+
+
+@bp.post("/queue/<stage>/send-on")
+@staff_required("queue.view")
+def send_on_view(stage: str):
+    return _desk_action(stage, lambda desk: send_on(db.session, desk, _actor(), now()) and None)
+
+
+@bp.post("/queue/<stage>/put-back")
+@staff_required("queue.view")
+def put_back_view(stage: str):
+    _stage_or_404(stage)
+    if not may(current_staff().user.role, f"queue.{stage}"):
+        abort(403)
+    visit_id = request.form.get("visit", "")
+    message = None
+    try:
+        put_back(db.session, int(visit_id) if visit_id.isdigit() else 0, _actor(), now())
+    except QueueError as error:
+        message = queue_message(error)
+    context = _console_context(stage, message)
+    status = 409 if message else 200
+    return full_or_fragment("staff/queue.html", "staff/_waiting.html", status, **context)
+
+
+# --- a visit's record, and the scanner field ----------------------------------------------------
+
+
+@bp.get("/visits/<token>")
+@staff_required("visit.view")
+def visit_record(token: str):
+    visit = find_visit_by_token(db.session, token)
+    if visit is None:
+        abort(404)
+    events = db.session.scalars(
+        db.select(Event).where(Event.visit_id == visit.id).order_by(Event.id)
+    ).all()
+    return render_template(
+        "staff/visit.html",
+        visit=visit,
+        donor=visit.donor,
+        age=age_on(visit.donor.birth_date, venue_today()),
+        stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
+        events=events,
+        **_home_context(),
+    )
+
+
+@bp.get("/scan")
+@staff_required("visit.view")
+def scan():
+    """What a barcode scanner types into the field: the ticket's URL, or its token."""
+    code = (request.args.get("code") or "").strip()[:500]
+    found = _TOKEN_IN_CODE.search(code)
+    if found and find_visit_by_token(db.session, found.group(1)) is not None:
+        return redirect(url_for("staff.visit_record", token=found.group(1)), code=303)
+    message = gettext("No ticket matches this code. Scan it again or type the number.")
+    return render_template("staff/index.html", **_home_context(message)), 404
+
+
+# --- the coordinator's page ---------------------------------------------------------------------
+
+
+@bp.get("/admin")
+@staff_required("admin")
+def admin():
+    return render_template("staff/admin.html", **_admin_context())
+
+
+def _admin_context(message: str | None = None, status_ok: bool = True) -> dict:
+    staff_url = public_base_url() + url_for("staff.index")
+    return {
+        **_home_context(message),
+        "all_desks": desks(db.session),
+        "accounts": list_staff(db.session),
+        "staff_url": staff_url,
+        "staff_qr": qr_svg(staff_url),
+        "display_url": public_base_url() + url_for("display.show"),
+        "stages": DESK_STAGES,
+        "ok": status_ok,
+    }
+
+
+@bp.post("/admin/desks")
+@staff_required("admin")
+def admin_add_desk():
+    name = (request.form.get("name") or "")[:100]
+    stage = request.form.get("stage") or ""
+    try:
+        desk = add_desk(db.session, name, stage)
+    except QueueError as error:
+        return render_template(
+            "staff/admin.html", **_admin_context(queue_message(error), False)
+        ), 422
+    message = gettext("Desk “%(name)s” added.", name=desk.name)
+    return render_template("staff/admin.html", **_admin_context(message))
