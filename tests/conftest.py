@@ -41,12 +41,23 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_app(tmp_path, clock, monkeypatch):
+def sleeps() -> list[float]:
+    """The pauses the login throttle asked for, instead of sleeping through them."""
+    return []
+
+
+@pytest.fixture
+def make_app(tmp_path, clock, sleeps, monkeypatch):
     for name in ("DATABASE_URL", "KIOSK_BASE_URL", "KIOSK_SECRET_KEY", "HOST", "PORT"):
         monkeypatch.delenv(name, raising=False)
 
     def make(**settings):
-        config = {"INSTANCE": tmp_path / "instance", "CLOCK": clock, **settings}
+        config = {
+            "INSTANCE": tmp_path / "instance",
+            "CLOCK": clock,
+            "SLEEP": sleeps.append,
+            **settings,
+        }
         return create_app(config)
 
     return make

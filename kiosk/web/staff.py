@@ -63,7 +63,6 @@ def _desks_for_me():
     return [desk for desk in desks(db.session) if desk.stage in stages]
 
 
-@bp.get("")
 @bp.get("/")
 @staff_required()
 def index():

@@ -31,7 +31,7 @@ def log_in(client, username: str, password: str = PASSWORD, **extra):
 
 
 def post(client, url: str, data: dict | None = None, headers: dict | None = None):
-    token = csrf_of(client, "/staff")
+    token = csrf_of(client, "/staff/")
     return client.post(url, data={"csrf_token": token, **(data or {})}, headers=headers or {})
 
 
