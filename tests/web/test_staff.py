@@ -116,7 +116,6 @@ class TestLogin:
 
     def test_a_wrong_password_is_refused_kindly(self, staffed):
         client = staffed.test_client()
-        response = log_in(client, "doctor", "not the password", headers=FR)
         response = client.post(
             "/login",
             data={"username": "doctor", "password": "nope", "csrf_token": csrf_of(client)},
