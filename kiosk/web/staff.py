@@ -35,7 +35,7 @@ from kiosk.models import Event
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, public_base_url, venue_today
-from kiosk.web.messages import QUEUE_MESSAGES, STAGE_LABELS, queue_message
+from kiosk.web.messages import STAGE_LABELS, queue_message
 from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -163,7 +163,8 @@ def waiting(stage: str):
 
 
 def _desk_action(stage: str, action):
-    """Runs one desk action; answers with my desk's fragment (or the whole console)."""
+    """Runs one action of my desk; answers with my desk's fragment (or the whole console).
+    An empty line is news, not a failure: it answers 200 with "nobody is waiting"."""
     _stage_or_404(stage)
     desk = _my_desk()
     if desk is None or desk.stage != stage:
@@ -175,47 +176,40 @@ def _desk_action(stage: str, action):
         abort(403)
     message, status = None, 200
     try:
-        message = action(desk)
+        action(desk)
     except QueueError as error:
-        message, status = queue_message(error), 409
-    context = _console_context(stage, message)
-    return full_or_fragment("staff/queue.html", "staff/_desk.html", status, **context)
-
-
-@bp.post("/queue/<stage>/call-next")
-@staff_required("queue.view")
-def call_next_view(stage: str):
-    def act(desk):
-        campaign = current_campaign(db.session)
-        if campaign is None:
-            raise QueueError("no_campaign")
-        if call_next(db.session, campaign.id, desk, _actor(), now()) is None:
-            return str(QUEUE_MESSAGES["nobody_waiting"])
-        return None
-
-    return _desk_action(stage, act)
-
-
-@bp.post("/queue/<stage>/recall")
-@staff_required("queue.view")
-def recall_view(stage: str):
-    return _desk_action(stage, lambda desk: recall(db.session, desk, _actor(), now()) and None)
-
-
-@bp.post("/queue/<stage>/no-show")
-@staff_required("queue.view")
-def no_show_view(stage: str):
-    recalls_first = current_app.config["NO_SHOW_AFTER_RECALLS"]
-    return _desk_action(
-        stage,
-        lambda desk: mark_no_show(db.session, desk, _actor(), now(), recalls_first) and None,
+        message = queue_message(error)
+        status = 200 if error.code == "nobody_waiting" else 409
+    return full_or_fragment(
+        "staff/queue.html", "staff/_desk.html", status, **_console_context(stage, message)
     )
 
 
-@bp.post("/queue/<stage>/send-on")
+def _call_next(desk) -> None:
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        raise QueueError("no_campaign")
+    if call_next(db.session, campaign.id, desk, _actor(), now()) is None:
+        raise QueueError("nobody_waiting")
+
+
+def _mark_no_show(desk) -> None:
+    recalls_first = current_app.config["NO_SHOW_AFTER_RECALLS"]
+    mark_no_show(db.session, desk, _actor(), now(), recalls_first)
+
+
+DESK_ACTIONS = {
+    "call-next": _call_next,
+    "recall": lambda desk: recall(db.session, desk, _actor(), now()),
+    "no-show": _mark_no_show,
+    "send-on": lambda desk: send_on(db.session, desk, _actor(), now()),
+}
+
+
+@bp.post("/queue/<stage>/<any('call-next', recall, 'no-show', 'send-on'):action>")
 @staff_required("queue.view")
-def send_on_view(stage: str):
-    return _desk_action(stage, lambda desk: send_on(db.session, desk, _actor(), now()) and None)
+def desk_action(stage: str, action: str):
+    return _desk_action(stage, DESK_ACTIONS[action])
 
 
 @bp.post("/queue/<stage>/put-back")

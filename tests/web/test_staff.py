@@ -39,10 +39,19 @@ def waiting_donors(register):
     return [register(cin=f"AA10000{n}").headers["Location"].rsplit("/", 1)[1] for n in range(1, 4)]
 
 
+SAMPLE_ARGUMENTS = {"stage": "interview", "token": "A" * 32}
+ACTION_CHOICES = ("call-next", "recall", "no-show", "send-on")
+
+
 def staff_rules(app):
+    """Every staff URL of the URL map, with each choice of its `action` part."""
+    urls = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/staff"):
-            url = rule.rule.replace("<stage>", "interview").replace("<token>", "A" * 32)
+        if not rule.rule.startswith("/staff"):
+            continue
+        for action in ACTION_CHOICES if "action" in rule.arguments else (None,):
+            values = {name: SAMPLE_ARGUMENTS.get(name, action) for name in rule.arguments}
+            url = urls.build(rule.endpoint, values)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield method, url
 
