@@ -6,6 +6,12 @@ reliability tests.
 
 The server gets its own instance folder under `tmp_path`, so it never touches the checkout's
 `instance/`. `kiosk run` opens a default campaign for today by itself.
+
+The yielded base URL is a `str` that also knows the instance folder, so that the `kiosk` command
+can add staff accounts and desks to the running server (SQLite is shared):
+
+    with running_server(tmp_path) as base_url:
+        run_kiosk(base_url.instance, "desk", "add", "Médecin 1", "--stage", "interview")
 """
 
 from __future__ import annotations
@@ -32,6 +38,69 @@ _CLEARED = ("DATABASE_URL", "KIOSK_SECRET_KEY", "HOST", "PORT")
 
 class ServerDidNotStart(RuntimeError):
     pass
+
+
+class KioskCommandFailed(RuntimeError):
+    pass
+
+
+class ServerURL(str):
+    """The server's base URL (a plain `str` for every other use) and its instance folder."""
+
+    instance: Path
+
+    def __new__(cls, url: str, instance: Path) -> ServerURL:
+        value = super().__new__(cls, url)
+        value.instance = instance
+        return value
+
+
+def _environment(instance: Path, **env: str) -> dict[str, str]:
+    """The developer's environment without the settings that must not leak, on `instance`."""
+    environment = {name: value for name, value in os.environ.items() if name not in _CLEARED}
+    environment.update(KIOSK_INSTANCE=str(instance), PYTHONUNBUFFERED="1")
+    environment.update({name: str(value) for name, value in env.items()})
+    return environment
+
+
+def run_kiosk(instance: Path | str, *args: str, **env: str) -> str:
+    """Runs `python -m kiosk ARGS` on that instance folder; returns its output, raises if it
+    fails. E.g. `run_kiosk(folder, "staff", "add", "amina", "--role", "doctor",
+    KIOSK_PASSWORD="...")`."""
+    return run_kiosk_commands(instance, [args], **env)[0]
+
+
+def run_kiosk_commands(instance: Path | str, commands, **env: str) -> list[str]:
+    """Runs several `kiosk` commands at once (each its own process; they start in about half a
+    second each, so in parallel is much faster); returns their outputs in order."""
+    environment = _environment(Path(instance), **env)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kiosk", *args],
+            cwd=CHECKOUT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    outputs, failures = [], []
+    try:
+        for args, process in zip(commands, processes, strict=True):
+            stdout, stderr = process.communicate(timeout=START_TIMEOUT)
+            outputs.append(stdout)
+            if process.returncode != 0:
+                failures.append(f"kiosk {' '.join(args)} -> {process.returncode}: {stderr.strip()}")
+    finally:
+        for process in processes:  # only after a time-out: none is left behind
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    if failures:
+        raise KioskCommandFailed("\n".join(failures))
+    return outputs
 
 
 def free_port() -> int:
@@ -87,8 +156,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(tmp_path: Path | str | None = None, **env: str) -> Iterator[str]:
-    """Serve the app on 127.0.0.1 on a free port; yields its base URL, stops it on exit.
+def running_server(tmp_path: Path | str | None = None, **env: str) -> Iterator[ServerURL]:
+    """Serve the app on 127.0.0.1 on a free port; yields its base URL (with `.instance`, the
+    instance folder), stops it on exit.
 
     `env` adds environment variables (e.g. KIOSK_IDLE_SECONDS="3"); values are turned into text.
     """
@@ -98,13 +168,7 @@ def running_server(tmp_path: Path | str | None = None, **env: str) -> Iterator[s
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
 
-    environment = {name: value for name, value in os.environ.items() if name not in _CLEARED}
-    environment.update(
-        KIOSK_INSTANCE=str(instance),
-        KIOSK_BASE_URL=base_url,
-        PYTHONUNBUFFERED="1",
-    )
-    environment.update({name: str(value) for name, value in env.items()})
+    environment = _environment(instance, **{"KIOSK_BASE_URL": base_url, **env})
 
     # Output goes to files, not pipes: a chatty server must never block on a full pipe.
     with (
@@ -121,6 +185,6 @@ def running_server(tmp_path: Path | str | None = None, **env: str) -> Iterator[s
         )
     try:
         _wait_until_healthy(process, base_url, root)
-        yield base_url
+        yield ServerURL(base_url, instance)
     finally:
         _stop(process)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel, get_locale
 
@@ -63,9 +65,16 @@ def _remember_choice(response: Response) -> Response:
     return response
 
 
+def language_url(code: str) -> str:
+    """This page in another language, keeping its other query values (a login's `next`)."""
+    query = {**request.args.to_dict(), "lang": code}
+    return request.path + "?" + urlencode(query)
+
+
 def _language_context() -> dict:
     language = current_language()
     return {
+        "language_url": language_url,
         "language": language,
         "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in supported()],

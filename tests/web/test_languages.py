@@ -72,3 +72,8 @@ def test_the_catalogue_template_knows_every_message(language="fr"):
         template_ids = {m.id for m in read_po(a) if m.id}
         translated_ids = {m.id for m in read_po(b) if m.id}
     assert template_ids <= translated_ids
+
+
+def test_language_buttons_keep_the_rest_of_the_address(client):
+    html = client.get("/login?next=/staff/queue/interview").text
+    assert 'href="/login?next=%2Fstaff%2Fqueue%2Finterview&amp;lang=ar"' in html

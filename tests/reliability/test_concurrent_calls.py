@@ -1,0 +1,275 @@
+"""Eight desks calling the queue at once against the real server (waitress, SQLite): 300 waiting
+donors, four doctors at the interview and four phlebotomists at the collection, each on their own
+device. Every donor is called exactly once at each stage, nobody is skipped, and no request fails.
+
+The staff helpers here (log in, pick a desk, call next, send on) are also used by the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from tests.reliability.test_concurrent_registrations import (
+    TICKET_PATH,
+    TIMEOUT,
+    donor,
+    hidden_inputs,
+    open_form,
+)
+from tests.server import run_kiosk_commands, running_server
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "correct horse battery"
+DONORS = 300
+REGISTERING_THREADS = 8
+DOCTORS = {f"doctor{n}": f"Médecin {n}" for n in range(1, 5)}
+PHLEBOTOMISTS = {f"phlebo{n}": f"Fauteuil {n}" for n in range(1, 5)}
+# Collection desks with nobody to call yet look again after this long.
+IDLE_PAUSE = 0.02
+# The whole calling run must end well within this (seconds).
+RUN_LIMIT = 60
+
+_QUEUE_NUMBER = re.compile(r'data-queue-number="(\d+)"')
+
+
+# --- driving the server over HTTP, as a browser would --------------------------------------------
+
+
+def register_donor(base_url: str, fields: dict[str, str]) -> tuple[str, int]:
+    """Registers one donor through the kiosk form; returns the ticket's token and queue number."""
+    with requests.Session() as session:
+        form = {**open_form(session, base_url), **fields}
+        response = session.post(
+            f"{base_url}/kiosk/register", data=form, allow_redirects=False, timeout=TIMEOUT
+        )
+        assert response.status_code == 303, f"{response.status_code}: {response.text[:500]}"
+        token = TICKET_PATH.match(response.headers["Location"]).group(1)
+        ticket = session.get(f"{base_url}/ticket/{token}", timeout=TIMEOUT)
+        assert ticket.status_code == 200, ticket.status_code
+        numbers = _QUEUE_NUMBER.findall(ticket.text)
+        assert len(numbers) == 1, numbers
+        return token, int(numbers[0])
+
+
+def add_staff_and_desks(instance, staff: dict[str, str], desks: dict[str, str]) -> None:
+    """`kiosk staff add` (password PASSWORD) for each username → role, and `kiosk desk add` for
+    each desk name → stage, all at once."""
+    commands = [("staff", "add", name, "--role", role) for name, role in staff.items()]
+    commands += [("desk", "add", name, "--stage", stage) for name, stage in desks.items()]
+    run_kiosk_commands(instance, commands, KIOSK_PASSWORD=PASSWORD)
+
+
+@dataclass
+class Answer:
+    status: int
+    number: int | None  # the visit at my desk after the action, if any
+    text: str
+
+
+@dataclass
+class StaffDevice:
+    """One staff member's phone or laptop: its own cookies, logged in, at its own desk."""
+
+    base_url: str
+    username: str
+    http: requests.Session = field(default_factory=requests.Session)
+    csrf_token: str = ""
+
+    def log_in(self, password: str = PASSWORD) -> None:
+        page = self.http.get(f"{self.base_url}/login", timeout=TIMEOUT)
+        assert page.status_code == 200, page.status_code
+        form = {
+            "username": self.username,
+            "password": password,
+            "csrf_token": hidden_inputs(page.text)["csrf_token"],
+        }
+        response = self.http.post(
+            f"{self.base_url}/login", data=form, allow_redirects=False, timeout=TIMEOUT
+        )
+        assert response.status_code == 303, f"{self.username}: login {response.status_code}"
+        # The login starts a new session: the form token of the login page is gone with it.
+        home = self.http.get(f"{self.base_url}/staff", timeout=TIMEOUT)
+        assert home.status_code == 200, home.status_code
+        self.csrf_token = hidden_inputs(home.text)["csrf_token"]
+
+    def pick_desk(self, desk: str) -> str:
+        """Returns where the server sends the staff member: their stage's console."""
+        response = self.http.post(
+            f"{self.base_url}/staff/desk",
+            data={"desk": desk, "csrf_token": self.csrf_token},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 303, f"{self.username}: desk {response.status_code}"
+        return response.headers["Location"]
+
+    def _desk_action(self, stage: str, action: str) -> Answer:
+        """A button of the console, pressed as HTMX does: the answer is my desk's fragment."""
+        response = self.http.post(
+            f"{self.base_url}/staff/queue/{stage}/{action}",
+            data={"csrf_token": self.csrf_token},
+            headers={"HX-Request": "true", "HX-Target": "my-desk"},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        numbers = _QUEUE_NUMBER.findall(response.text)
+        assert len(numbers) <= 1, f"more than one visit in my desk's answer: {numbers}"
+        return Answer(response.status_code, int(numbers[0]) if numbers else None, response.text)
+
+    def call_next(self, stage: str) -> Answer:
+        return self._desk_action(stage, "call-next")
+
+    def send_on(self, stage: str) -> Answer:
+        return self._desk_action(stage, "send-on")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def nobody_waiting(answer: Answer) -> bool:
+    """The empty-queue answer: my desk's fragment, no visit, and a message saying so."""
+    return answer.status == 200 and answer.number is None and 'class="notice-line"' in answer.text
+
+
+# --- the test ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("calls-server")) as base_url:
+        yield base_url
+
+
+def register_waiting_donors(base_url: str) -> list[int]:
+    def one_tablet(tablet: int) -> list[int]:
+        return [
+            register_donor(base_url, donor(serial))[1]
+            for serial in range(tablet, DONORS, REGISTERING_THREADS)
+        ]
+
+    with ThreadPoolExecutor(REGISTERING_THREADS) as pool:
+        tablets = pool.map(one_tablet, range(REGISTERING_THREADS))
+        return [number for numbers in tablets for number in numbers]
+
+
+@dataclass
+class DeskLog:
+    username: str
+    stage: str
+    called: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+def test_eight_desks_call_300_donors_each_exactly_once_at_each_stage(server):
+    setting_up = time.monotonic()
+    numbers = register_waiting_donors(server)
+    assert sorted(numbers) == list(range(1, DONORS + 1))
+    registered = time.monotonic() - setting_up
+
+    staff = {name: "doctor" for name in DOCTORS} | {name: "phlebotomist" for name in PHLEBOTOMISTS}
+    desks = {desk: "interview" for desk in DOCTORS.values()}
+    desks |= {desk: "collection" for desk in PHLEBOTOMISTS.values()}
+    add_staff_and_desks(server.instance, staff, desks)
+
+    devices = []
+    for username, desk in (DOCTORS | PHLEBOTOMISTS).items():
+        device = StaffDevice(server, username)
+        device.log_in()
+        stage = desks[desk]
+        assert device.pick_desk(desk).endswith(f"/staff/queue/{stage}")
+        devices.append((device, stage))
+
+    interview_desks_left = len(DOCTORS)
+    interview_done = threading.Event()
+    lock = threading.Lock()
+    start = threading.Barrier(len(devices))
+    deadline = time.monotonic() + RUN_LIMIT
+
+    def one_desk(device: StaffDevice, stage: str) -> DeskLog:
+        nonlocal interview_desks_left
+        log = DeskLog(device.username, stage)
+
+        def failed(what: str, answer: Answer) -> None:
+            log.errors.append(f"{device.username} {what}: HTTP {answer.status} {answer.text[:300]}")
+
+        start.wait()
+        try:
+            while time.monotonic() < deadline:
+                # Read before calling: if the interview was over before this call, an empty
+                # collection line is empty for good.
+                no_more_arrivals = stage == "interview" or interview_done.is_set()
+                called = device.call_next(stage)
+                log.requests += 1
+                if called.number is None:
+                    if not nobody_waiting(called):
+                        failed("call-next", called)
+                        break
+                    if no_more_arrivals:
+                        break
+                    time.sleep(IDLE_PAUSE)
+                    continue
+                if called.status != 200:
+                    failed("call-next", called)
+                    break
+                log.called.append(called.number)
+                sent = device.send_on(stage)
+                log.requests += 1
+                if sent.status != 200 or sent.number is not None:
+                    failed(f"send-on of {called.number}", sent)
+                    break
+            else:
+                log.errors.append(f"{device.username}: still calling after {RUN_LIMIT} s")
+        except Exception as error:  # collected, so that one failure shows them all
+            log.errors.append(f"{device.username}: {type(error).__name__}: {error}")
+        finally:
+            if stage == "interview":
+                with lock:
+                    interview_desks_left -= 1
+                    if interview_desks_left == 0:
+                        interview_done.set()
+        return log
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(len(devices)) as pool:
+        logs = list(pool.map(lambda pair: one_desk(*pair), devices))
+    elapsed = time.monotonic() - began
+    for device, _ in devices:
+        device.close()
+
+    errors = [error for log in logs for error in log.errors]
+    assert errors == []
+    for stage in ("interview", "collection"):
+        called = [number for log in logs if log.stage == stage for number in log.called]
+        twice = sorted(number for number, times in Counter(called).items() if times > 1)
+        assert twice == [], f"called more than once at the {stage}: {twice}"
+        missing = sorted(set(range(1, DONORS + 1)) - set(called))
+        assert missing == [], f"never called at the {stage}: {missing}"
+        assert len(called) == DONORS
+        # Every desk did its share: nobody was locked out of the queue.
+        assert all(log.called for log in logs if log.stage == stage), [
+            (log.username, len(log.called)) for log in logs
+        ]
+    print(
+        f"\n{DONORS} registrations in {registered:.1f} s; "
+        f"{2 * DONORS} calls and sends on by {len(devices)} desks in {elapsed:.1f} s "
+        f"({sum(log.requests for log in logs)} requests)"
+    )
+    assert elapsed < RUN_LIMIT
+
+    # The wall display agrees: nobody left waiting at either stage.
+    board = requests.get(f"{server}/display", timeout=TIMEOUT)
+    assert board.status_code == 200
+    assert re.findall(r'data-stage="(\w+)" data-waiting="(\d+)"', board.text) == [
+        ("interview", "0"),
+        ("collection", "0"),
+    ]
