@@ -156,16 +156,19 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(tmp_path: Path | str | None = None, **env: str) -> Iterator[ServerURL]:
-    """Serve the app on 127.0.0.1 on a free port; yields its base URL (with `.instance`, the
-    instance folder), stops it on exit.
+def running_server(
+    tmp_path: Path | str | None = None, *, port: int | None = None, **env: str
+) -> Iterator[ServerURL]:
+    """Serve the app on 127.0.0.1 on a free port (or `port`); yields its base URL (with
+    `.instance`, the instance folder), stops it on exit. The same `tmp_path` and `port` again
+    restart the same venue.
 
     `env` adds environment variables (e.g. KIOSK_IDLE_SECONDS="3"); values are turned into text.
     """
     root = Path(tmp_path) if tmp_path is not None else Path(tempfile.mkdtemp(prefix="nabd-"))
     instance = root / "instance"
     instance.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
 
     environment = _environment(instance, **{"KIOSK_BASE_URL": base_url, **env})

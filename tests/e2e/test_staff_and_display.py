@@ -25,7 +25,7 @@ from tests.reliability.test_concurrent_calls import (
     register_donor,
 )
 from tests.reliability.test_concurrent_registrations import donor
-from tests.server import running_server
+from tests.server import free_port, running_server
 
 STAFF = {
     "medecin1": "doctor",  # the calling test's own account and desk
@@ -323,3 +323,21 @@ def assert_nothing_sticks_out(page: Page) -> None:
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
+
+
+def test_the_display_carries_on_by_itself_after_the_server_restarts(page: Page, tmp_path):
+    port = free_port()
+    with running_server(tmp_path, port=port) as base_url:
+        add_staff_and_desks(base_url.instance, {"medecin1": "doctor"}, {"Médecin 1": "interview"})
+        register(base_url)
+        page.goto(f"{base_url}/display")
+        expect(page.locator("#board")).to_be_visible()
+    page.wait_for_timeout(2500)  # the display polls a server that is not there
+    with running_server(tmp_path, port=port) as base_url:
+        doctor = StaffDevice(base_url, "medecin1")
+        doctor.log_in()
+        doctor.pick_desk("Médecin 1")
+        called = doctor.call_next("interview")
+        doctor.close()
+        assert called.number == 1
+        expect(latest_call(page)).to_have_attribute("data-queue-number", "1", timeout=5000)
