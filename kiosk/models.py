@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from kiosk.db import UTCDateTime, db
 
@@ -22,6 +22,12 @@ class Campaign(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The eligibility table (kiosk/rules/<name>.toml), the coordinator's adjusted thresholds
+    # (JSON: {"hemoglobin_min_f": 12.0, ...}) and how bag numbers are checked
+    # ("any", "isbt128" or "regex:PATTERN").
+    rules: Mapped[str] = mapped_column(String(20), default="morocco", server_default="morocco")
+    thresholds: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    bag_numbers: Mapped[str] = mapped_column(String(200), default="any", server_default="any")
 
 
 class Donor(db.Model):
@@ -35,6 +41,12 @@ class Donor(db.Model):
     category: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the regional centre knows (kiosk import donors) and what was learnt here.
+    blood_group: Mapped[str | None] = mapped_column(String(3))
+    last_donation_on: Mapped[date | None]
+    deferred_until: Mapped[date | None]
+    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=text("0"))
+    deferral_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Desk(db.Model):
@@ -67,6 +79,12 @@ class Visit(db.Model):
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recalls: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The questionnaire as answered at the kiosk (JSON: {"vaccine": {"answer": "yes",
+    # "date": "2026-11-01"}, ...}).
+    answers: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # A CIN typed at the kiosk that belongs to another donor record (another birth date): kept
+    # for the doctor to check the card, never shown to the donor.
+    cin_conflict: Mapped[str | None] = mapped_column(String(12))
 
     campaign: Mapped[Campaign] = relationship()
     donor: Mapped[Donor] = relationship()
@@ -129,8 +147,53 @@ class StaffSession(db.Model):
 
 
 class LoginAttempt(db.Model):
+    """A try at something guessable: a staff login, or a CIN looked up at the kiosk (`username`
+    then holds "cin-lookup")."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     username: Mapped[str] = mapped_column(String(40), index=True)
     address: Mapped[str] = mapped_column(String(60), index=True)
     succeeded: Mapped[bool]
+
+
+class Screening(db.Model):
+    """The doctor's interview: measurements and the decision. The rules' findings at the time
+    of the decision are kept with it (JSON), so the record shows what the doctor saw."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    weight_kg: Mapped[float]
+    systolic: Mapped[int]
+    diastolic: Mapped[int]
+    pulse: Mapped[int]
+    hemoglobin_g_dl: Mapped[float]
+    temperature_c: Mapped[float | None]
+    decision: Mapped[str] = mapped_column(String(20))
+    deferral_reason: Mapped[str | None] = mapped_column(String(40))
+    deferral_until: Mapped[date | None]
+    tell_reason: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(Text, default="[]")
+    doctor: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit] = relationship(backref=backref("screening", uselist=False))
+
+
+class Donation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    bag_number: Mapped[str] = mapped_column(String(40), unique=True)
+    bag_type: Mapped[str] = mapped_column(String(20))
+    volume_ml: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(30))
+    adverse_event: Mapped[str] = mapped_column(String(30), default="none")
+    adverse_severity: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    phlebotomist: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit] = relationship(backref=backref("donation", uselist=False))
