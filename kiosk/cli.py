@@ -19,10 +19,13 @@ from kiosk.domain.campaigns import (
     ensure_open_campaign,
     open_campaign,
 )
+from kiosk.domain.din import parse_policy
+from kiosk.domain.donor_import import import_donors
+from kiosk.domain.eligibility import TABLES
 from kiosk.domain.queue import DESK_STAGES, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.network import base_url_for
-from kiosk.timezones import local_day
+from kiosk.timezones import local_day, venue_zone
 
 # (label, endpoint) of the pages printed at start-up, for those the app has.
 START_PAGES = (
@@ -94,7 +97,7 @@ def _default_campaign(app: Flask) -> CampaignDetails:
 def _describe(campaign) -> str:
     return (
         f"{campaign.code}: {campaign.name} — {campaign.site}, {campaign.starts_on.isoformat()}"
-        f" ({campaign.status})"
+        f" ({campaign.status}; rules {campaign.rules}; bag numbers {campaign.bag_numbers})"
     )
 
 
@@ -133,14 +136,28 @@ def campaign_group() -> None:
 @click.option("--site", required=True, help="Where the drive takes place.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (today).")
 @click.option("--centre", default=None, help="The regional transfusion centre.")
-def open_command(name: str, site: str, day, centre: str | None) -> None:
+@click.option("--rules", type=click.Choice(TABLES), default="morocco", help="Eligibility table.")
+@click.option(
+    "--bag-numbers",
+    default="any",
+    help="How bag numbers are checked: any, isbt128 or regex:PATTERN.",
+)
+def open_command(
+    name: str, site: str, day, centre: str | None, rules: str, bag_numbers: str
+) -> None:
     """Open a campaign (or rename the open one while nobody is registered)."""
     app = current_app
+    try:
+        bag_numbers = parse_policy(bag_numbers)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--bag-numbers'") from None
     details = CampaignDetails(
         name=name,
         site=site,
         day=day.date() if day else _venue_day(app),
         regional_centre=app.config["DEFAULT_REGIONAL_CENTRE"] if centre is None else centre,
+        rules=rules,
+        bag_numbers=bag_numbers,
     )
     campaign = open_campaign(db.session, details, app.config["CLOCK"]())
     click.echo(f"Open: {_describe(campaign)}")
@@ -216,6 +233,26 @@ def desk_list() -> None:
     """List the desks."""
     for desk in desks(db.session):
         click.echo(f"{desk.name:<20} {desk.stage}")
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Load data from the regional centre."""
+
+
+@import_group.command("donors")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_donors_command(csv_file: str) -> None:
+    """Load the centre's list of known donors (see the README for the columns)."""
+    app = current_app
+    venue_now = app.config["CLOCK"]().astimezone(venue_zone(app.config["TIMEZONE"]))
+    report = import_donors(db.session, csv_file, venue_now)
+    for problem in report.problems:
+        click.echo(f"{csv_file}:{problem.line}: {problem.message}", err=True)
+    click.echo(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.problems)} problems"
+    )
 
 
 def main() -> None:

@@ -15,6 +15,16 @@ from kiosk.domain.campaigns import CampaignDetails, open_campaign
 FROZEN_NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 CAMPAIGN_DAY = date(2026, 11, 24)
 
+
+def expected_answers() -> dict[str, str]:
+    """The questionnaire answered with nothing to report."""
+    from kiosk.domain.questionnaire import load_questions
+
+    return {
+        f"q_{q.code}": q.expected if q.expected in ("yes", "no") else "no" for q in load_questions()
+    }
+
+
 VALID_DONOR = {
     "first_name": "Fatima",
     "last_name": "Zahra",
@@ -24,6 +34,7 @@ VALID_DONOR = {
     "phone": "06 12 34 56 78",
     "category": "civil_servant",
     "consent": "yes",
+    **expected_answers(),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.din import parse_policy
+from kiosk.domain.eligibility import TABLES, check_threshold, load_table
 from kiosk.models import Campaign, Visit
 
 
@@ -24,6 +27,8 @@ class CampaignDetails:
     site: str
     day: date
     regional_centre: str = ""
+    rules: str = "morocco"
+    bag_numbers: str = "any"
 
 
 def current_campaign(session: Session) -> Campaign | None:
@@ -67,6 +72,8 @@ def open_campaign(session: Session, details: CampaignDetails, now: datetime) -> 
         campaign.site = site
         campaign.regional_centre = details.regional_centre.strip()
         campaign.starts_on = campaign.ends_on = details.day
+        campaign.rules = details.rules
+        campaign.bag_numbers = details.bag_numbers
         campaign.opened_at = now
         return campaign
 
@@ -82,3 +89,30 @@ def _unused_code(session: Session, code: str, campaign: Campaign | None) -> str:
         if holder is None or holder is campaign:
             return candidate
         candidate, suffix = f"{code}-{suffix}", suffix + 1
+
+
+def update_medical_settings(
+    session: Session,
+    campaign_id: int,
+    rules: str,
+    bag_numbers: str,
+    thresholds: dict[str, float],
+) -> Campaign:
+    """The coordinator's choices: rule table, adjusted thresholds, bag-number check. Checked
+    whole before anything is stored (CampaignError names what is wrong)."""
+    if rules not in TABLES:
+        raise CampaignError(f"rules must be one of: {', '.join(TABLES)}")
+    try:
+        policy = parse_policy(bag_numbers)
+        for name, value in thresholds.items():
+            check_threshold(name, value)
+    except ValueError as error:
+        raise CampaignError(str(error)) from None
+    defaults = load_table(rules).thresholds
+    changed = {k: v for k, v in thresholds.items() if float(defaults.get(k, -1)) != v}
+    with write_transaction(session):
+        campaign = session.get(Campaign, campaign_id)
+        campaign.rules = rules
+        campaign.bag_numbers = policy
+        campaign.thresholds = json.dumps(changed, sort_keys=True)
+        return campaign

@@ -18,18 +18,13 @@ from sqlalchemy.orm import Session
 from kiosk.db import write_transaction
 from kiosk.domain.journey import record_event, start_visit
 from kiosk.domain.queue import next_queue_number
+from kiosk.domain.staff import CIN_LOOKUP, throttle_scopes
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
-from kiosk.domain.validation import FieldError, Registration
-from kiosk.models import Campaign, Donor, Ticket, Visit
+from kiosk.domain.validation import Registration
+from kiosk.models import Campaign, Donor, LoginAttempt, Ticket, Visit
 
 KIOSK_ACTOR = "kiosk"
 Outcome = Literal["new", "replayed", "already_registered"]
-
-
-class RegistrationRefused(Exception):
-    def __init__(self, errors: dict[str, FieldError]) -> None:
-        super().__init__(", ".join(error.code for error in errors.values()))
-        self.errors = errors
 
 
 class CampaignClosed(Exception):
@@ -56,11 +51,16 @@ class Context:
 
 
 def register(
-    session: Session, registration: Registration, request_id: str, context: Context
+    session: Session,
+    registration: Registration,
+    request_id: str,
+    context: Context,
+    answers: str = "{}",
 ) -> Registered:
+    """`answers` is the questionnaire as answered, in its stored (JSON) form."""
     try:
         with write_transaction(session):
-            return _register_locked(session, registration, request_id, context)
+            return _register_locked(session, registration, request_id, context, answers)
     except IntegrityError:
         # Only reachable where the database lets two writers in at once (PostgreSQL): the other
         # writer stored this request first, so answer with what it stored.
@@ -71,6 +71,37 @@ def register(
             return Registered(visit, _issue_ticket(session, visit, context), "replayed")
 
 
+def known_donor(
+    session: Session,
+    cin: str | None,
+    birth_date: date | None,
+    address: str,
+    now: datetime,
+    sleep=None,
+) -> Donor | None:
+    """The donor with this CIN *and* birth date, to fill in their details at the kiosk. Anything
+    else gives None, the same way whether the CIN is known or not; repeated misses from one
+    kiosk are slowed down, then not even looked up until the minute has passed."""
+    if cin is None or birth_date is None:
+        return None
+    verdict = throttle_scopes(
+        session, now, (LoginAttempt.username == CIN_LOOKUP, LoginAttempt.address == address)
+    )
+    if verdict.retry_after:
+        return None
+    if verdict.delay_seconds and sleep is not None:
+        sleep(verdict.delay_seconds)
+    session.rollback()
+    donor = session.scalar(select(Donor).where(Donor.cin == cin, Donor.birth_date == birth_date))
+    with write_transaction(session):
+        session.add(
+            LoginAttempt(
+                at=now, username=CIN_LOOKUP, address=address[:60], succeeded=donor is not None
+            )
+        )
+    return session.get(Donor, donor.id) if donor is not None else None
+
+
 def find_visit_by_token(session: Session, token: str) -> Visit | None:
     if not is_well_formed(token):
         return None
@@ -79,7 +110,7 @@ def find_visit_by_token(session: Session, token: str) -> Visit | None:
 
 
 def _register_locked(
-    session: Session, registration: Registration, request_id: str, context: Context
+    session: Session, registration: Registration, request_id: str, context: Context, answers: str
 ) -> Registered:
     campaign = session.get(Campaign, context.campaign_id)
     if campaign is None or campaign.status != "open":
@@ -88,7 +119,7 @@ def _register_locked(
     if replayed is not None:
         return Registered(replayed, _issue_ticket(session, replayed, context), "replayed")
 
-    donor = _returning_donor(session, registration)
+    donor, conflict = _returning_donor(session, registration)
     if donor is not None:
         visit = session.scalar(
             select(Visit).where(Visit.campaign_id == campaign.id, Visit.donor_id == donor.id)
@@ -105,7 +136,7 @@ def _register_locked(
             return Registered(visit, _issue_ticket(session, visit, context), "already_registered")
         _update_donor(donor, registration, context.now)
     else:
-        donor = _new_donor(registration, context.now)
+        donor = _new_donor(registration, context.now, cin=None if conflict else registration.cin)
         session.add(donor)
 
     visit = Visit(
@@ -116,6 +147,8 @@ def _register_locked(
         registered_at=context.now,
         request_id=request_id,
         language=context.language,
+        answers=answers,
+        cin_conflict=conflict,
     )
     session.add(visit)
     start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
@@ -126,20 +159,25 @@ def _visit_for_request(session: Session, request_id: str) -> Visit | None:
     return session.scalar(select(Visit).where(Visit.request_id == request_id))
 
 
-def _returning_donor(session: Session, registration: Registration) -> Donor | None:
-    """The donor with this CIN, if any. A CIN typed with another birth date is refused rather
-    than trusted: it is a typing mistake or somebody else's card, and reception should look."""
+def _returning_donor(
+    session: Session, registration: Registration
+) -> tuple[Donor | None, str | None]:
+    """The donor with this CIN and birth date, if any. A CIN known with another birth date is
+    a typing mistake or somebody else's card: the kiosk must not reveal that the CIN is known,
+    so the visit goes on as a new donor's and the CIN waits on the visit for the doctor to
+    check the card (the second value)."""
     if registration.cin is None:
-        return None
+        return None, None
     donor = session.scalar(select(Donor).where(Donor.cin == registration.cin))
     if donor is not None and donor.birth_date != registration.birth_date:
-        raise RegistrationRefused({"cin": FieldError("cin", "cin_mismatch")})
-    return donor
+        return None, registration.cin
+    return donor, None
 
 
-def _new_donor(registration: Registration, now: datetime) -> Donor:
+def _new_donor(registration: Registration, now: datetime, cin: str | None) -> Donor:
     donor = Donor(created_at=now)
     _update_donor(donor, registration, now)
+    donor.cin = cin
     return donor
 
 

@@ -31,12 +31,16 @@ RIGHTS: dict[str, frozenset[str]] = {
     "queue.collection": frozenset({"phlebotomist"}),
     "visit.view": frozenset({"reception", "doctor", "phlebotomist"}),
     "register.walk_in": frozenset({"reception"}),
+    "screening": frozenset({"doctor"}),
+    "donation": frozenset({"phlebotomist"}),
+    "rest.finish": frozenset({"reception", "doctor", "phlebotomist"}),
     "admin": frozenset(),
 }
 # The stage each role works at, for the desk picker.
 ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
 
 THROTTLE_WINDOW = timedelta(minutes=1)
+CIN_LOOKUP = "cin-lookup"  # the attempts of the kiosk's "find my details"
 MAX_FAILURES_PER_WINDOW = 10
 SLOW_DOWN_AFTER = 3
 # Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
@@ -121,15 +125,26 @@ def disable_staff(session: Session, username: str, now: datetime) -> StaffUser:
 
 
 def throttle(session: Session, username: str, address: str, now: datetime) -> Throttle:
-    """Failures in the last minute, for this account or from this address, slow the next try
-    down and, past the limit, refuse it until the oldest failure leaves the window."""
+    """Failed logins in the last minute, for this account or from this address, slow the next
+    try down and, past the limit, refuse it until the oldest failure leaves the window."""
+    logins = LoginAttempt.username != CIN_LOOKUP
+    return throttle_scopes(
+        session,
+        now,
+        (LoginAttempt.username == username,),
+        (LoginAttempt.address == address, logins),
+    )
+
+
+def throttle_scopes(session: Session, now: datetime, *scopes) -> Throttle:
+    """The throttle over the failures matching any one scope (a tuple of conditions)."""
     since = now - THROTTLE_WINDOW
     worst = 0
     oldest: datetime | None = None
-    for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
+    for conditions in scopes:
         failures, first = session.execute(
             select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(
-                column == value, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
+                *conditions, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
             )
         ).one()
         if failures > worst:

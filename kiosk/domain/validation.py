@@ -177,13 +177,16 @@ CHECKS: dict[str, Callable[[str, date], Any]] = {
 FIELDS = tuple(CHECKS)
 
 # The kiosk wizard: the fields each step asks for, in order, then a review of everything.
-STEPS = ("identity", "contact", "consent", "review")
+# The questionnaire's fields (q_<code>) come from its own data file.
+STEPS = ("identity", "contact", "questionnaire", "consent", "review")
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "identity": ("first_name", "last_name", "sex", "birth_date", "cin"),
     "contact": ("phone", "category"),
+    "questionnaire": (),
     "consent": ("consent",),
     "review": (),
 }
+QUESTION_PREFIX = "q_"
 
 
 def check_fields(
@@ -212,6 +215,8 @@ def validate_registration(
 def step_of_first_error(errors: Mapping[str, FieldError]) -> str:
     for step in STEPS:
         if any(name in errors for name in STEP_FIELDS[step]):
+            return step
+        if step == "questionnaire" and any(n.startswith(QUESTION_PREFIX) for n in errors):
             return step
     return "review"
 

@@ -9,9 +9,16 @@ from htmx_flask import Htmx
 
 from kiosk.web import errors, i18n
 from kiosk.web.messages import (
+    ADVERSE_EVENT_LABELS,
+    BAG_TYPE_LABELS,
+    DECISION_LABELS,
+    DEFERRAL_REASON_LABELS,
     DESK_STAGE_LABELS,
+    DONATION_OUTCOME_LABELS,
     EVENT_LABELS,
+    OUTCOME_LABELS,
     ROLE_LABELS,
+    SEVERITY_LABELS,
     SEX_LABELS,
     STAGE_LABELS,
 )
@@ -34,10 +41,11 @@ def init_web(app: Flask) -> None:
     from kiosk.web.auth import bp as auth_bp
     from kiosk.web.display import bp as display_bp
     from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.records import bp as records_bp
     from kiosk.web.staff import bp as staff_bp
     from kiosk.web.ticket import bp as ticket_bp
 
-    for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, display_bp):
+    for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, records_bp, display_bp):
         app.register_blueprint(blueprint)
     app.after_request(_protective_headers)
     app.jinja_env.filters.update(
@@ -53,6 +61,14 @@ def init_web(app: Flask) -> None:
         role_labels=ROLE_LABELS,
         event_labels=EVENT_LABELS,
         sex_labels=SEX_LABELS,
+        decision_labels=DECISION_LABELS,
+        deferral_reason_labels=DEFERRAL_REASON_LABELS,
+        bag_type_labels=BAG_TYPE_LABELS,
+        donation_outcome_labels=DONATION_OUTCOME_LABELS,
+        adverse_event_labels=ADVERSE_EVENT_LABELS,
+        severity_labels=SEVERITY_LABELS,
+        severity_choices={"": "—", **SEVERITY_LABELS},
+        outcome_labels=OUTCOME_LABELS,
     )
 
 

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Mapping
 
 from babel.dates import get_month_names
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.questionnaire import (
+    answers_to_json,
+    clean_answers,
+    implied_findings,
+    questions_for,
+)
 from kiosk.domain.registration import (
     CampaignClosed,
     Context,
-    RegistrationRefused,
+    known_donor,
     register,
 )
 from kiosk.domain.validation import (
     CATEGORIES,
     FIELDS,
+    QUESTION_PREFIX,
     STEP_FIELDS,
     STEPS,
     FieldError,
@@ -65,6 +73,12 @@ def new_registration():
     return _render_wizard("identity", {})
 
 
+@bp.get("/kiosk/questionnaire")
+def questionnaire():
+    """The questionnaire step on its own: every question's field, for every donor."""
+    return _render_wizard("questionnaire", {})
+
+
 @bp.post("/kiosk/wizard")
 def wizard():
     """One step of the wizard: check its fields, then show the next (or the same with errors)."""
@@ -76,9 +90,13 @@ def wizard():
         return _render_wizard(step, values)
     if go == "back":
         return _render_wizard(previous_step(step), values)
+    if go == "lookup":
+        return _render_wizard("identity", _with_known_details(values), looked_up=True)
     if go in STEPS[:-1]:  # "change" from the review goes back to an earlier step
         return _render_wizard(go, values)
     _, errors = check_fields(values, STEP_FIELDS[step], venue_today())
+    if step == "questionnaire":
+        errors.update(_questionnaire_errors(values))
     if errors:
         return _render_wizard(step, values, errors, status=422)
     return _render_wizard(next_step(step), values)
@@ -88,8 +106,10 @@ def wizard():
 def submit_registration():
     values = _submitted_values(request.form)
     registration, errors = validate_registration(values, venue_today())
+    errors.update(_questionnaire_errors(values))
     if errors:
         return _render_wizard(step_of_first_error(errors), values, errors, status=422)
+    answers, _ = clean_answers(values, registration.sex, venue_today())
     campaign = current_campaign(db.session)
     if campaign is None:
         return _render_wizard("review", values, status=409, closed=True)
@@ -97,9 +117,9 @@ def submit_registration():
     actor = {"actor": staff.user.username} if staff else {}
     context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
     try:
-        registered = register(db.session, registration, values["request_id"], context)
-    except RegistrationRefused as refused:
-        return _render_wizard(step_of_first_error(refused.errors), values, refused.errors, 422)
+        registered = register(
+            db.session, registration, values["request_id"], context, answers_to_json(answers)
+        )
     except CampaignClosed:
         return _render_wizard("review", values, status=409, closed=True)
     again = {"again": 1} if registered.outcome == "already_registered" else {}
@@ -113,6 +133,7 @@ def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
     month-first or day-first depending on the browser, and scrolling back 40 years on a touch
     screen is no kindness. A plain POST may send `birth_date` itself."""
     values = {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+    values.update(_question_values(form))
     parts = [(form.get(name) or "")[:MAX_FIELD_LENGTH] for name in DATE_PARTS]
     if any(name in form for name in DATE_PARTS):
         values["birth_date"] = join_date_parts(*parts)
@@ -120,6 +141,49 @@ def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
     request_id = form.get("request_id") or ""
     values["request_id"] = request_id if _REQUEST_ID.fullmatch(request_id) else _new_request_id()
     return values
+
+
+def _with_known_details(values: dict[str, str]) -> dict[str, str]:
+    """A returning donor's details from their CIN and birth date, to confirm, not retype.
+    Only empty fields are filled: what the donor typed wins."""
+    today = venue_today()
+    cin, _ = check_fields(values, ("cin", "birth_date"), today)
+    donor = known_donor(
+        db.session, cin.get("cin"), cin.get("birth_date"), device(), now(), sleep=_sleep
+    )
+    if donor is None:
+        return values
+    known = {
+        "first_name": donor.first_name,
+        "last_name": donor.last_name,
+        "sex": donor.sex,
+        "phone": _national_phone(donor.phone),
+        "category": donor.category,
+    }
+    return {**values, **{k: v for k, v in known.items() if v and not values.get(k)}}
+
+
+def _national_phone(e164: str | None) -> str:
+    return "0" + e164.removeprefix("+212") if e164 else ""
+
+
+def _sleep(seconds: float) -> None:
+    current_app.config.get("SLEEP", time.sleep)(seconds)
+
+
+def _question_values(form: Mapping[str, str]) -> dict[str, str]:
+    """The questionnaire's fields, for the questions that exist only."""
+    names = {f"{QUESTION_PREFIX}{q.code}" for q in questions_for(None)}
+    names |= {f"{name}_date" for name in names}
+    return {name: (form.get(name) or "")[:20] for name in names if form.get(name)}
+
+
+def _questionnaire_errors(values: dict[str, str]) -> dict[str, FieldError]:
+    sex = values.get("sex", "").upper() or None
+    _, errors = clean_answers(values, sex if sex in ("F", "M") else None, venue_today())
+    # The date of a vaccine or a surgery, not of a birth: its own wording.
+    codes = {"date_future": "answer_date_future"}
+    return {name: FieldError(name, codes.get(code, code)) for name, code in errors.items()}
 
 
 def _birth_date_boxes(values: dict[str, str]) -> tuple[str, str, str]:
@@ -138,10 +202,14 @@ def _render_wizard(
     errors: dict[str, FieldError] | None = None,
     status: int = 200,
     closed: bool = False,
+    looked_up: bool = False,
 ):
     values = values or {"request_id": _new_request_id()}
     errors = errors or {}
     review = validate_registration(values, venue_today())[0] if step == "review" else None
+    sex = values.get("sex", "").upper()
+    questions = questions_for(sex if sex in ("F", "M") else None)
+    answers, _ = clean_answers(values, sex or None, venue_today())
     return full_or_fragment(
         "kiosk/register.html",
         "kiosk/_wizard.html",
@@ -156,7 +224,12 @@ def _render_wizard(
         errors={name: field_message(error) for name, error in errors.items()},
         review=review,
         closed=closed,
+        looked_up=looked_up,
         categories=[(code, CATEGORY_LABELS[code]) for code in CATEGORIES],
         sexes=SEX_LABELS,
         category_labels=CATEGORY_LABELS,
+        questions=questions,
+        question_values={k: v for k, v in values.items() if k.startswith(QUESTION_PREFIX)},
+        doctor_will_talk=bool(implied_findings(answers, sex or None, venue_today())),
+        today=venue_today(),
     )

@@ -18,12 +18,91 @@ FIELD_MESSAGES = {
     "too_young": _l("Donors must be at least %(min)s years old."),
     "too_old": _l("Donors must be at most %(max)s years old."),
     "cin_invalid": _l("A CIN is one or two letters followed by digits, for example AB123456."),
-    "cin_mismatch": _l(
-        "This CIN is already known with another date of birth. Please check, "
-        "or ask the reception desk."
-    ),
     "phone_invalid": _l("Please give a Moroccan number, for example 06 12 34 56 78."),
     "consent_required": _l("We can only register you with your consent."),
+    "number_invalid": _l("Please type a number."),
+    "date_required": _l("Please give the date."),
+    "answer_date_future": _l("This date is in the future: please check it."),
+    "out_of_range": _l("This value is not plausible: between %(low)s and %(high)s, please check."),
+    "date_not_future": _l("The end of a deferral is a date after today."),
+    "date_too_far": _l("A temporary deferral lasts three years at most."),
+    "note_required": _l("Your decision differs from the rules' finding: please write why."),
+    "time_invalid": _l("Please give a time as HH:MM."),
+    "time_future": _l("This time has not come yet."),
+    "ends_before_start": _l("The end is before the start."),
+    "din_format": _l(
+        "This is not an ISBT 128 donation number (13 characters, e.g. G123498654321)."
+    ),
+    "din_check": _l("The check character does not match: please scan or type the label again."),
+    "bag_format": _l("This bag number does not have the centre's format."),
+    "bag_required": _l("Please scan or type the bag number."),
+    "bag_too_long": _l("This is too long (at most %(max)s characters)."),
+    "bag_characters": _l("This bag number has invisible characters: please scan it again."),
+}
+
+MEDICAL_MESSAGES = {
+    "bag_used": _l("Bag %(bag_number)s is already recorded for another donation."),
+    "not_at_interview": _l("This donor is not at an interview desk: call them first."),
+    "not_at_collection": _l("This donor is not at a collection desk: call them first."),
+    "not_at_rest": _l("This donor is not in the rest area."),
+    "no_visit": _l("This visit does not exist."),
+}
+
+DECISION_LABELS = {
+    "eligible": _l("Eligible: to the donation"),
+    "deferred_temporary": _l("Deferred until a date"),
+    "deferred_permanent": _l("Deferred permanently"),
+}
+
+DEFERRAL_REASON_LABELS = {
+    "low_hemoglobin": _l("Low haemoglobin"),
+    "low_weight": _l("Weight too low"),
+    "blood_pressure": _l("Blood pressure"),
+    "recent_donation": _l("Donation too recent"),
+    "recent_procedure": _l("Dental care, hijama, tattoo or piercing"),
+    "recent_vaccine": _l("Recent vaccine"),
+    "recent_surgery": _l("Recent surgery"),
+    "infection": _l("Fever or infection"),
+    "medication": _l("Medicines"),
+    "pregnancy": _l("Pregnancy, birth or breast-feeding"),
+    "malaria_risk": _l("Stay in a malaria area"),
+    "infection_risk": _l("Risk of infection"),
+    "chronic_illness": _l("Chronic illness"),
+    "age": _l("Age"),
+    "other": _l("Other"),
+}
+
+BAG_TYPE_LABELS = {
+    "single": _l("Single"),
+    "double": _l("Double"),
+    "triple": _l("Triple"),
+    "quadruple": _l("Quadruple"),
+}
+
+DONATION_OUTCOME_LABELS = {
+    "complete": _l("Complete"),
+    "partial": _l("Partial"),
+    "failed_venipuncture": _l("Failed venipuncture"),
+}
+
+ADVERSE_EVENT_LABELS = {
+    "none": _l("None"),
+    "vasovagal": _l("Vasovagal reaction"),
+    "haematoma": _l("Haematoma"),
+    "arterial_puncture": _l("Arterial puncture"),
+    "nerve_injury": _l("Nerve injury"),
+    "thrombophlebitis": _l("Thrombophlebitis"),
+    "allergy": _l("Allergy"),
+    "other": _l("Other"),
+}
+
+SEVERITY_LABELS = {"mild": _l("Mild"), "moderate": _l("Moderate"), "severe": _l("Severe")}
+
+OUTCOME_LABELS = {
+    "ok": _l("OK"),
+    "review": _l("Doctor's review"),
+    "temporary": _l("Temporary deferral"),
+    "permanent": _l("Permanent deferral"),
 }
 
 CATEGORY_LABELS = {
@@ -95,4 +174,9 @@ EVENT_LABELS = {
 
 def queue_message(error: QueueError) -> str:
     text = str(QUEUE_MESSAGES.get(error.code, QUEUE_MESSAGES["nobody_at_desk"]))
+    return text % error.params if error.params else text
+
+
+def medical_message(error) -> str:
+    text = str(MEDICAL_MESSAGES.get(error.code, MEDICAL_MESSAGES["no_visit"]))
     return text % error.params if error.params else text

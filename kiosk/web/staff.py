@@ -8,7 +8,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext
 
 from kiosk.db import db
-from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.campaigns import CampaignError, current_campaign, update_medical_settings
+from kiosk.domain.eligibility import TABLES, THRESHOLD_BOUNDS
+from kiosk.domain.medical import table_for
 from kiosk.domain.queue import (
     DESK_STAGES,
     WAITING_FOR,
@@ -30,12 +32,10 @@ from kiosk.domain.queue import (
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.domain.staff import ROLE_STAGES, choose_desk, list_staff, may
 from kiosk.domain.tokens import TOKEN_LENGTH
-from kiosk.domain.validation import age_on
-from kiosk.models import Event
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
-from kiosk.web.context import device, now, public_base_url, venue_today
-from kiosk.web.messages import STAGE_LABELS, queue_message
+from kiosk.web.context import device, now, public_base_url
+from kiosk.web.messages import queue_message
 from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -43,7 +43,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 _TOKEN_IN_CODE = re.compile(rf"(?:/t/)?([A-Za-z0-9_-]{{{TOKEN_LENGTH}}})/?$")
 
 
-def _actor() -> Actor:
+def staff_actor() -> Actor:
     return Actor(current_staff().user.username, device())
 
 
@@ -66,10 +66,10 @@ def _desks_for_me():
 @bp.get("/")
 @staff_required()
 def index():
-    return render_template("staff/index.html", **_home_context())
+    return render_template("staff/index.html", **home_context())
 
 
-def _home_context(message: str | None = None) -> dict:
+def home_context(message: str | None = None) -> dict:
     staff = current_staff()
     return {
         "staff": staff,
@@ -94,7 +94,7 @@ def pick_desk():
             "There is no desk called “%(name)s” for you. Please pick one below.", name=name
         )
         return full_or_fragment(
-            "staff/index.html", "staff/_desk_picker.html", 422, **_home_context(message)
+            "staff/index.html", "staff/_desk_picker.html", 422, **home_context(message)
         )
     choose_desk(db.session, staff.id, desk.id)
     return see_other(url_for("staff.queue", stage=desk.stage))
@@ -108,7 +108,7 @@ def _console_context(stage: str, message: str | None = None) -> dict:
     desk = _my_desk()
     mine = desk is not None and desk.stage == stage
     return {
-        **_home_context(message),
+        **home_context(message),
         "stage": stage,
         "desk": desk if mine else None,
         "other_desk": desk if desk is not None and not mine else None,
@@ -170,7 +170,7 @@ def _desk_action(stage: str, action):
     if desk is None or desk.stage != stage:
         message = gettext("Choose your desk first.")
         return full_or_fragment(
-            "staff/index.html", "staff/_desk_picker.html", 409, **_home_context(message)
+            "staff/index.html", "staff/_desk_picker.html", 409, **home_context(message)
         )
     if not may(current_staff().user.role, f"queue.{stage}"):
         abort(403)
@@ -189,20 +189,20 @@ def _call_next(desk) -> None:
     campaign = current_campaign(db.session)
     if campaign is None:
         raise QueueError("no_campaign")
-    if call_next(db.session, campaign.id, desk, _actor(), now()) is None:
+    if call_next(db.session, campaign.id, desk, staff_actor(), now()) is None:
         raise QueueError("nobody_waiting")
 
 
 def _mark_no_show(desk) -> None:
     recalls_first = current_app.config["NO_SHOW_AFTER_RECALLS"]
-    mark_no_show(db.session, desk, _actor(), now(), recalls_first)
+    mark_no_show(db.session, desk, staff_actor(), now(), recalls_first)
 
 
 DESK_ACTIONS = {
     "call-next": _call_next,
-    "recall": lambda desk: recall(db.session, desk, _actor(), now()),
+    "recall": lambda desk: recall(db.session, desk, staff_actor(), now()),
     "no-show": _mark_no_show,
-    "send-on": lambda desk: send_on(db.session, desk, _actor(), now()),
+    "send-on": lambda desk: send_on(db.session, desk, staff_actor(), now()),
 }
 
 
@@ -221,7 +221,7 @@ def put_back_view(stage: str):
     visit_id = request.form.get("visit", "")
     message = None
     try:
-        put_back(db.session, int(visit_id) if visit_id.isdigit() else 0, _actor(), now())
+        put_back(db.session, int(visit_id) if visit_id.isdigit() else 0, staff_actor(), now())
     except QueueError as error:
         message = queue_message(error)
     context = _console_context(stage, message)
@@ -229,27 +229,7 @@ def put_back_view(stage: str):
     return full_or_fragment("staff/queue.html", "staff/_waiting.html", status, **context)
 
 
-# --- a visit's record, and the scanner field ----------------------------------------------------
-
-
-@bp.get("/visits/<token>")
-@staff_required("visit.view")
-def visit_record(token: str):
-    visit = find_visit_by_token(db.session, token)
-    if visit is None:
-        abort(404)
-    events = db.session.scalars(
-        db.select(Event).where(Event.visit_id == visit.id).order_by(Event.id)
-    ).all()
-    return render_template(
-        "staff/visit.html",
-        visit=visit,
-        donor=visit.donor,
-        age=age_on(visit.donor.birth_date, venue_today()),
-        stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
-        events=events,
-        **_home_context(),
-    )
+# --- the scanner field ----------------------------------------------------
 
 
 @bp.get("/scan")
@@ -259,9 +239,9 @@ def scan():
     code = (request.args.get("code") or "").strip()[:500]
     found = _TOKEN_IN_CODE.search(code)
     if found and find_visit_by_token(db.session, found.group(1)) is not None:
-        return redirect(url_for("staff.visit_record", token=found.group(1)), code=303)
+        return redirect(url_for("records.show", token=found.group(1)), code=303)
     message = gettext("No ticket matches this code. Scan it again or type the number.")
-    return render_template("staff/index.html", **_home_context(message)), 404
+    return render_template("staff/index.html", **home_context(message)), 404
 
 
 # --- the coordinator's page ---------------------------------------------------------------------
@@ -276,7 +256,7 @@ def admin():
 def _admin_context(message: str | None = None, status_ok: bool = True) -> dict:
     staff_url = public_base_url() + url_for("staff.index")
     return {
-        **_home_context(message),
+        **home_context(message),
         "all_desks": desks(db.session),
         "accounts": list_staff(db.session),
         "staff_url": staff_url,
@@ -284,7 +264,49 @@ def _admin_context(message: str | None = None, status_ok: bool = True) -> dict:
         "display_url": public_base_url() + url_for("display.show"),
         "stages": DESK_STAGES,
         "ok": status_ok,
+        **_medical_settings(),
     }
+
+
+def _medical_settings() -> dict:
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        return {"tables": TABLES, "threshold_values": {}}
+    return {
+        "tables": TABLES,
+        "threshold_values": table_for(campaign).thresholds,
+        "threshold_bounds": THRESHOLD_BOUNDS,
+    }
+
+
+@bp.post("/admin/medical")
+@staff_required("admin")
+def admin_medical():
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        abort(409)
+    thresholds, problems = {}, []
+    for name in THRESHOLD_BOUNDS:
+        raw = (request.form.get(name) or "").strip().replace(",", ".")
+        try:
+            thresholds[name] = float(raw)
+        except ValueError:
+            problems.append(name)
+    try:
+        if problems:
+            raise CampaignError(
+                gettext("Please give a number for: %(names)s", names=", ".join(problems))
+            )
+        update_medical_settings(
+            db.session,
+            campaign.id,
+            request.form.get("rules") or "",
+            (request.form.get("bag_numbers") or "")[:200],
+            thresholds,
+        )
+    except CampaignError as error:
+        return render_template("staff/admin.html", **_admin_context(str(error), False)), 422
+    return render_template("staff/admin.html", **_admin_context(gettext("Saved.")))
 
 
 @bp.post("/admin/desks")

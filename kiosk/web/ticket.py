@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
+from kiosk.domain.eligibility import next_donation_date
+from kiosk.domain.medical import table_for
 from kiosk.domain.queue import people_ahead
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.printing.qr import qr_svg
@@ -47,7 +49,7 @@ def status(token: str):
     Staff who scan it with their phone while logged in get the visit's record instead."""
     visit = _visit_or_404(token)
     if current_staff() is not None and not request.headers.get("HX-Request"):
-        return redirect(url_for("staff.visit_record", token=token))
+        return redirect(url_for("records.show", token=token))
     return full_or_fragment(
         "ticket/status.html",
         "ticket/_status.html",
@@ -56,4 +58,13 @@ def status(token: str):
         campaign=visit.campaign,
         stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
         ahead=people_ahead(db.session, visit),
+        screening=visit.screening,
+        next_date=_next_donation(visit),
     )
+
+
+def _next_donation(visit):
+    """After a donation: the first day the donor may give again."""
+    if visit.donation is None or visit.donation.outcome == "failed_venipuncture":
+        return None
+    return next_donation_date(visit.queue_day, visit.donor.sex, table_for(visit.campaign))

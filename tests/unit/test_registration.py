@@ -13,7 +13,6 @@ from kiosk.domain.queue import people_ahead
 from kiosk.domain.registration import (
     CampaignClosed,
     Context,
-    RegistrationRefused,
     find_visit_by_token,
     register,
 )
@@ -103,14 +102,15 @@ def test_a_cin_already_registered_in_the_campaign_gets_its_visit_back(context):
     assert actions == ["register", "ticket_again"]
 
 
-def test_a_known_cin_with_another_birth_date_is_refused_and_nothing_is_stored(context):
-    register(db.session, FATIMA, "request-first-time-0001", context)
-    impostor = Registration("Fatima", "Zahra", "F", date(1991, 5, 17), "AB123456", None, "citizen")
-    with pytest.raises(RegistrationRefused) as refused:
-        register(db.session, impostor, "request-impostor-00001", context)
-    assert refused.value.errors["cin"].code == "cin_mismatch"
-    assert count(Visit) == 1
-    assert count(Ticket) == 1
+def test_a_known_cin_with_another_birth_date_reveals_nothing_and_waits_for_the_doctor(context):
+    first = register(db.session, FATIMA, "request-first-time-0001", context)
+    other = Registration("Fatima", "Zahra", "F", date(1991, 5, 17), "AB123456", None, "citizen")
+    registered = register(db.session, other, "request-impostor-00001", context)
+    assert registered.outcome == "new"
+    assert registered.visit.id != first.visit.id
+    assert registered.visit.donor.cin is None  # the card's owner is not touched
+    assert registered.visit.cin_conflict == "AB123456"
+    assert first.visit.donor.birth_date == date(1990, 5, 17)
 
 
 def test_donors_without_cin_are_separate_people(context):

@@ -211,11 +211,18 @@ def test_a_step_checks_only_its_own_fields():
 
 
 def test_steps_go_forward_and_back_within_the_wizard():
-    assert [next_step(step) for step in STEPS] == ["contact", "consent", "review", "review"]
+    assert [next_step(step) for step in STEPS] == [
+        "contact",
+        "questionnaire",
+        "consent",
+        "review",
+        "review",
+    ]
     assert [previous_step(step) for step in STEPS] == [
         "identity",
         "identity",
         "contact",
+        "questionnaire",
         "consent",
     ]
 

@@ -40,7 +40,9 @@ def test_open_then_show_a_campaign(kiosk):
     assert "KHE-2026-06-14" in result.output
     shown = kiosk("campaign", "show")
     assert shown.exit_code == 0
-    assert "Don de sang — Khénifra, 2026-06-14 (open)" in shown.output
+    assert "Don de sang — Khénifra, 2026-06-14 (open; rules morocco; bag numbers any)" in (
+        shown.output
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,151 @@
+"""A visit's record for staff: identity, questionnaire with the rules' findings, past visits, the
+journey so far, and the doctor's screening and the phlebotomist's donation forms."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from sqlalchemy import select
+
+from kiosk.db import db
+from kiosk.domain.eligibility import verdict
+from kiosk.domain.medical import (
+    MedicalError,
+    clean_donation,
+    clean_measurements,
+    clean_screening,
+    findings_for,
+    finish_rest,
+    measurements_of,
+    record_donation,
+    record_screening,
+    rules_verdict,
+)
+from kiosk.domain.questionnaire import answers_from_json, questions_for
+from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.staff import may
+from kiosk.domain.validation import age_on
+from kiosk.models import Event, Visit
+from kiosk.timezones import venue_zone
+from kiosk.web.auth import current_staff, staff_required
+from kiosk.web.context import now, venue_today
+from kiosk.web.messages import STAGE_LABELS, field_message, medical_message
+from kiosk.web.rendering import see_other
+from kiosk.web.staff import home_context, staff_actor
+
+bp = Blueprint("records", __name__, url_prefix="/staff/visits")
+
+
+def _visit_or_404(token: str) -> Visit:
+    visit = find_visit_by_token(db.session, token)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def _record_context(token: str, visit: Visit, **extra) -> dict:
+    donor = visit.donor
+    role = current_staff().user.role
+    measurements = measurements_of(visit.screening) if visit.screening else None
+    findings = findings_for(db.session, visit, visit.queue_day, measurements)
+    return {
+        **home_context(extra.pop("message", None)),
+        "token": token,
+        "visit": visit,
+        "donor": donor,
+        "age": age_on(donor.birth_date, visit.queue_day),
+        "stage_label": STAGE_LABELS.get(visit.stage, visit.stage),
+        "events": db.session.scalars(
+            select(Event).where(Event.visit_id == visit.id).order_by(Event.id)
+        ).all(),
+        "questions": questions_for(donor.sex),
+        "answers": answers_from_json(visit.answers),
+        "findings": findings,
+        "findings_by_code": {f.code: f for f in findings},
+        "verdict": verdict(findings),
+        "past_visits": db.session.scalars(
+            select(Visit)
+            .where(Visit.donor_id == donor.id, Visit.id != visit.id)
+            .order_by(Visit.queue_day.desc())
+        ).all(),
+        "can_screen": visit.stage == "interview" and may(role, "screening"),
+        "can_record_donation": visit.stage == "collection" and may(role, "donation"),
+        "can_finish": visit.stage == "rest" and may(role, "rest.finish"),
+        "form": request.form if request.method == "POST" else {},
+        "errors": {},
+        "today": venue_today(),
+        **extra,
+    }
+
+
+@bp.get("/<token>")
+@staff_required("visit.view")
+def show(token: str):
+    visit = _visit_or_404(token)
+    return render_template("staff/visit.html", **_record_context(token, visit))
+
+
+@bp.post("/<token>/findings")
+@staff_required("screening")
+def live_findings(token: str):
+    """The rules' findings for the values typed so far (HTMX, while the doctor types)."""
+    visit = _visit_or_404(token)
+    measurements, _ = clean_measurements(request.form)
+    findings = findings_for(db.session, visit, visit.queue_day, measurements)
+    return render_template(
+        "staff/_findings.html", findings=findings, verdict=verdict(findings), live=True
+    )
+
+
+@bp.post("/<token>/screening")
+@staff_required("screening")
+def screening(token: str):
+    visit = _visit_or_404(token)
+    form, errors = clean_screening(
+        request.form, rules_verdict(db.session, visit, visit.queue_day), venue_today()
+    )
+    if errors:
+        return _form_again(token, visit, errors)
+    try:
+        record_screening(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
+    except MedicalError as error:
+        return _form_again(token, visit, {}, medical_message(error))
+    return see_other(url_for("records.show", token=token))
+
+
+@bp.post("/<token>/donation")
+@staff_required("donation")
+def donation(token: str):
+    visit = _visit_or_404(token)
+    zone = venue_zone(current_app.config["TIMEZONE"])
+    form, errors = clean_donation(
+        request.form, visit.campaign.bag_numbers, visit.queue_day, zone, now()
+    )
+    if errors:
+        return _form_again(token, visit, errors)
+    try:
+        record_donation(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
+    except MedicalError as error:
+        field = "bag_number" if error.code == "bag_used" else None
+        if field:
+            return _form_again(token, visit, {}, None, {field: medical_message(error)})
+        return _form_again(token, visit, {}, medical_message(error))
+    return see_other(url_for("records.show", token=token))
+
+
+@bp.post("/<token>/finish")
+@staff_required("rest.finish")
+def finish(token: str):
+    visit = _visit_or_404(token)
+    try:
+        finish_rest(db.session, visit.id, staff_actor(), now())
+    except MedicalError as error:
+        return _form_again(token, visit, {}, medical_message(error))
+    return see_other(url_for("records.show", token=token))
+
+
+def _form_again(token, visit, errors, message=None, extra_errors=None):
+    """The record again with the typed values and a message next to each field; 422."""
+    shown = {name: field_message(error) for name, error in errors.items()}
+    shown.update(extra_errors or {})
+    context = _record_context(token, visit, message=message, errors=shown)
+    return render_template("staff/visit.html", **context), 422
