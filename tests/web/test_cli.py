@@ -92,3 +92,54 @@ def test_a_bad_environment_value_is_named(tmp_path):
     assert result.returncode == 1
     assert "PORT must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_campaign_opens_with_its_rules_and_bag_numbers(kiosk):
+    result = kiosk(
+        "campaign",
+        "open",
+        "--name",
+        "D",
+        "--site",
+        "Azrou",
+        "--rules",
+        "who2012",
+        "--bag-numbers",
+        "ISBT128",
+    )
+    assert result.exit_code == 0, result.output
+    assert "rules who2012; bag numbers isbt128" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(("--rules", "mars"), "--rules"), (("--bag-numbers", "regex:("), "not a valid regular")],
+)
+def test_bad_medical_options_are_one_line(kiosk, option, message):
+    result = kiosk("campaign", "open", "--name", "D", "--site", "Azrou", *option)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_importing_donors_reports_bad_rows_and_is_idempotent(kiosk, tmp_path):
+    csv = tmp_path / "donneurs.csv"
+    csv.write_text(
+        "cin;last_name;first_name;sex;birth_date;blood_group\n"
+        "AB123456;Zahra;Fatima;F;1990-05-17;O+\n"
+        "XX;Amrani;Youssef;Q;1975-02-30;\n",
+        encoding="utf-8-sig",
+    )
+    first = kiosk("import", "donors", str(csv))
+    assert first.exit_code == 0, first.output
+    assert f"{csv}:3:" in first.output
+    assert "1 added, 0 updated, 0 unchanged, 1 problems" in first.output
+    again = kiosk("import", "donors", str(csv))
+    assert "0 added, 0 updated, 1 unchanged" in again.output
+
+
+def test_importing_a_missing_file_is_one_line(kiosk, tmp_path):
+    result = kiosk("import", "donors", str(tmp_path / "nowhere.csv"))
+    assert result.exit_code != 0
+    assert "does not exist" in result.output
+    assert len(result.output.strip().splitlines()) == 1
