@@ -83,13 +83,8 @@ MAX_DEFERRAL = timedelta(days=3 * 366)
 NOTE_LENGTH = 1000
 
 
-class MedicalError(ValueError):
+class MedicalError(Invalid):
     """A record that cannot be made now (wrong stage, bag number used); `code` names why."""
-
-    def __init__(self, code: str, **params) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.journey import WAITING_STAGES, Stage, transition
+from kiosk.domain.validation import Invalid
 from kiosk.models import Desk, Event, Visit
 
 DESK_STAGES = ("interview", "collection")
@@ -24,13 +25,8 @@ WAITING_FOR = {"interview": Stage.WAITING_INTERVIEW, "collection": Stage.WAITING
 SEND_ON = {"interview": "accept", "collection": "donate"}
 
 
-class QueueError(ValueError):
+class QueueError(Invalid):
     """A queue action that cannot be done now; `code` names the reason for the message."""
-
-    def __init__(self, code: str, **params) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ _NATIONAL_PHONE = re.compile(r"0[567][0-9]{8}")
 
 
 class Invalid(ValueError):
+    """A request the rules refuse: `code` names why (the web layer words it in the person's
+    language) and `params` fill in the sentence. The domain's other refusals are its kinds."""
+
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code

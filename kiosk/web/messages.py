@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from kiosk.domain.queue import QueueError
-from kiosk.domain.validation import FieldError
+from kiosk.domain.validation import FieldError, Invalid
 
 FIELD_MESSAGES = {
     "required": _l("Please fill in this field."),
@@ -128,9 +127,13 @@ STAGE_LABELS = {
 }
 
 
-def field_message(error: FieldError) -> str:
-    text = str(FIELD_MESSAGES.get(error.code, FIELD_MESSAGES["choice_invalid"]))
+def _worded(messages: dict, error: FieldError | Invalid, fallback: str) -> str:
+    text = str(messages.get(error.code, messages[fallback]))
     return text % error.params if error.params else text
+
+
+def field_message(error: FieldError) -> str:
+    return _worded(FIELD_MESSAGES, error, "choice_invalid")
 
 
 QUEUE_MESSAGES = {
@@ -172,11 +175,9 @@ EVENT_LABELS = {
 }
 
 
-def queue_message(error: QueueError) -> str:
-    text = str(QUEUE_MESSAGES.get(error.code, QUEUE_MESSAGES["nobody_at_desk"]))
-    return text % error.params if error.params else text
+def queue_message(error: Invalid) -> str:
+    return _worded(QUEUE_MESSAGES, error, "nobody_at_desk")
 
 
-def medical_message(error) -> str:
-    text = str(MEDICAL_MESSAGES.get(error.code, MEDICAL_MESSAGES["no_visit"]))
-    return text % error.params if error.params else text
+def medical_message(error: Invalid) -> str:
+    return _worded(MEDICAL_MESSAGES, error, "no_visit")
