@@ -21,6 +21,7 @@ from kiosk.web.messages import (
     SEVERITY_LABELS,
     SEX_LABELS,
     STAGE_LABELS,
+    THRESHOLD_LABELS,
 )
 
 csrf = CSRFProtect()
@@ -69,6 +70,7 @@ def init_web(app: Flask) -> None:
         severity_labels=SEVERITY_LABELS,
         severity_choices={"": "—", **SEVERITY_LABELS},
         outcome_labels=OUTCOME_LABELS,
+        threshold_labels=THRESHOLD_LABELS,
     )
 
 

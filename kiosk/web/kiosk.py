@@ -231,5 +231,6 @@ def _render_wizard(
         questions=questions,
         question_values={k: v for k, v in values.items() if k.startswith(QUESTION_PREFIX)},
         doctor_will_talk=bool(implied_findings(answers, sex or None, venue_today())),
+        review_answers=answers,
         today=venue_today(),
     )

@@ -181,3 +181,19 @@ def queue_message(error: Invalid) -> str:
 
 def medical_message(error: Invalid) -> str:
     return _worded(MEDICAL_MESSAGES, error, "no_visit")
+
+
+THRESHOLD_LABELS = {
+    "age_min": _l("Minimum age (years)"),
+    "age_max": _l("Maximum age (years)"),
+    "age_max_repeat": _l("Maximum age, repeat donor (years)"),
+    "weight_min_kg": _l("Minimum weight (kg)"),
+    "systolic_max": _l("Maximum systolic (mmHg)"),
+    "diastolic_max": _l("Maximum diastolic (mmHg)"),
+    "hemoglobin_min_f": _l("Minimum haemoglobin, women (g/dL)"),
+    "hemoglobin_min_m": _l("Minimum haemoglobin, men (g/dL)"),
+    "donations_per_year_f": _l("Donations in 12 months, women"),
+    "donations_per_year_m": _l("Donations in 12 months, men"),
+    "interval_weeks_f": _l("Weeks between donations, women"),
+    "interval_weeks_m": _l("Weeks between donations, men"),
+}

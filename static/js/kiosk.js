@@ -19,6 +19,16 @@
     restart();
   }
 
+  // A fragment swapped in another language (the wizard's language buttons) carries the page's
+  // language and direction: the whole page follows, so Arabic reads right to left.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var marked = document.querySelector("[data-page-language]");
+    if (marked) {
+      document.documentElement.lang = marked.dataset.pageLanguage;
+      document.documentElement.dir = marked.dataset.pageDirection;
+    }
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });

@@ -1,144 +1,45 @@
-"""The donor's journey at the tablet, in a real browser: register, get the ticket, scan its QR,
-and the kiosk forgetting the donor when left alone."""
+"""The donor's journey at the tablet, in a real browser: register (identity, contact, the
+questionnaire, consent, review), get the ticket, scan its QR, and the kiosk forgetting the donor
+when left alone. The wizard's helpers are in tests/e2e/kiosk_pages.py."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, IDLE_SECONDS
+from tests.e2e.kiosk_pages import (
+    START_URL,
+    Donor,
+    answer_questionnaire,
+    date_shown,
+    expect_nothing_of,
+    expect_ticket_for,
+    field_error,
+    fill_birth_date,
+    fill_contact,
+    fill_identity,
+    get_ticket,
+    give_consent,
+    go_next,
+    next_button,
+    open_registration,
+    questions,
+    register,
+    seventeen_years_old,
+    unique_cin,
+    venue_today,
+    wizard_step,
+)
 
 # Playwright's default wait is 5 s; the idle return needs the idle time plus some slack.
 IDLE_WAIT_MS = (IDLE_SECONDS + 5) * 1000
-TICKET_URL = re.compile(r"/ticket/([A-Za-z0-9_-]+)$")
-START_URL = re.compile(r"/kiosk$")
-
-_cin_numbers = itertools.count(1)
-
-
-@dataclass
-class Donor:
-    first_name: str
-    last_name: str
-    sex: str = "F"
-    birth_date: str = "1990-05-17"
-    cin: str = ""
-    phone: str = "06 12 34 56 78"
-    category: str = "civil_servant"
-
-
-def unique_cin() -> str:
-    """Each registration its own CIN: a CIN already seen today gives back the earlier ticket."""
-    return f"EE{next(_cin_numbers):06d}"
-
-
-def venue_today() -> date:
-    return datetime.now(ZoneInfo("Africa/Casablanca")).date()
-
-
-def seventeen_years_old() -> str:
-    """A birth date half a year past a 17th birthday: too young whatever the time zone."""
-    today = venue_today()
-    try:
-        birthday = today.replace(year=today.year - 17)
-    except ValueError:  # 29 February
-        birthday = today.replace(year=today.year - 17, day=28)
-    return (birthday - timedelta(days=180)).isoformat()
-
-
-# --- driving the wizard ------------------------------------------------------------------------
-
-
-def wizard_step(page: Page):
-    return page.locator("form#wizard")
-
-
-def next_button(page: Page):
-    return page.locator("button[name=go][value=next]")
-
-
-def field_error(page: Page, name: str):
-    """The message shown next to a field."""
-    return page.locator(f"#err-{name}")
-
-
-def fill_birth_date(page: Page, iso_date: str) -> None:
-    """The kiosk asks the date in three boxes: day, month (by name), year."""
-    year, month, day = iso_date.split("-")
-    page.fill("input[name=birth_day]", day)
-    page.select_option("select[name=birth_month]", str(int(month)))
-    page.fill("input[name=birth_year]", year)
-
-
-def open_registration(page: Page, language: str) -> None:
-    page.goto(f"/kiosk?lang={language}")
-    page.locator("a[href='/kiosk/register']").click()
-    page.wait_for_url("**/kiosk/register")
-    expect(wizard_step(page)).to_have_attribute("data-step", "identity")
-
-
-def fill_identity(page: Page, donor: Donor) -> None:
-    page.fill("input[name=first_name]", donor.first_name)
-    page.fill("input[name=last_name]", donor.last_name)
-    page.check(f"input[name=sex][value={donor.sex}]")
-    fill_birth_date(page, donor.birth_date)
-    page.fill("input[name=cin]", donor.cin)
-
-
-def go_next(page: Page, expected_step: str) -> None:
-    next_button(page).click()
-    expect(wizard_step(page)).to_have_attribute("data-step", expected_step)
-
-
-def fill_contact(page: Page, donor: Donor) -> None:
-    page.fill("input[name=phone]", donor.phone)
-    page.check(f"input[name=category][value={donor.category}]")
-
-
-def give_consent(page: Page) -> None:
-    page.check("input[name=consent]")
-
-
-def get_ticket(page: Page) -> str:
-    """Press "get my ticket" on the review step; returns the ticket's token."""
-    next_button(page).click()
-    page.wait_for_url(TICKET_URL)
-    return TICKET_URL.search(page.url).group(1)
-
-
-def register(page: Page, donor: Donor, language: str = "fr") -> str:
-    open_registration(page, language)
-    fill_identity(page, donor)
-    go_next(page, "contact")
-    fill_contact(page, donor)
-    go_next(page, "consent")
-    give_consent(page)
-    go_next(page, "review")
-    return get_ticket(page)
-
-
-def expect_ticket_for(page: Page, donor: Donor) -> None:
-    number = page.locator("[data-queue-number]")
-    expect(number).to_have_count(1)
-    assert int(number.get_attribute("data-queue-number")) >= 1
-    expect(page.locator(".ticket")).to_contain_text(donor.first_name)
-    expect(page.locator(".ticket")).not_to_contain_text(donor.last_name)
-
-
-def expect_nothing_of(page: Page, name: str) -> None:
-    """Neither the page's text nor any of its inputs holds `name`."""
-    expect(page.locator("body")).not_to_contain_text(name)
-    values = page.locator("input").evaluate_all("inputs => inputs.map(input => input.value)")
-    assert not any(name in value for value in values), values
 
 
 # --- the journeys ------------------------------------------------------------------------------
@@ -146,7 +47,7 @@ def expect_nothing_of(page: Page, name: str) -> None:
 
 def walk_to_the_ticket(page: Page, donor: Donor, language: str, direction: str, artifacts):
     """The whole journey from the start page, checking the page direction and taking the
-    screenshots a person looks at (start, identity, review, ticket)."""
+    screenshots a person looks at (start, identity, questionnaire, review, ticket)."""
 
     def page_is_in_language(shot: str) -> None:
         expect(page.locator("html")).to_have_attribute("lang", language)
@@ -160,10 +61,22 @@ def walk_to_the_ticket(page: Page, donor: Donor, language: str, direction: str, 
     page_is_in_language("2-identity")
     go_next(page, "contact")
     fill_contact(page, donor)
+    go_next(page, "questionnaire")
+    # A donor who gave blood last year: an answer with a date, which implies nothing.
+    last_gift = venue_today() - timedelta(days=365)
+    given = answer_questionnaire(page, {"given_blood": ("yes", last_gift.isoformat())})
+    page_is_in_language("2c-questionnaire")
     go_next(page, "consent")
     give_consent(page)
     go_next(page, "review")
     expect(wizard_step(page)).to_contain_text(f"{donor.first_name} {donor.last_name}")
+    # Every answer shown once more, and nothing for the doctor to talk about.
+    reviewed = page.locator(".answers-review [data-question]")
+    expect(reviewed).to_have_count(len(given))
+    expect(page.locator(".answers-review [data-question=given_blood]")).to_contain_text(
+        date_shown(last_gift, language)
+    )
+    expect(page.locator("[data-doctor-will-talk]")).to_have_count(0)
     page_is_in_language("3-review")
     get_ticket(page)
     expect_ticket_for(page, donor)
@@ -208,11 +121,66 @@ def test_a_mistake_is_explained_next_to_the_field_and_the_typing_is_kept(page: P
     fill_birth_date(page, "1985-01-31")
     go_next(page, "contact")
     fill_contact(page, donor)
+    go_next(page, "questionnaire")
+    answer_questionnaire(page)
     go_next(page, "consent")
     give_consent(page)
     go_next(page, "review")
     get_ticket(page)
     expect(page.locator(".ticket")).to_contain_text(donor.first_name)
+
+
+def test_a_yes_that_asks_a_date_needs_the_date_and_the_answers_are_kept(page: Page, artifacts):
+    donor = Donor("Omar", "Fassi", sex="M", cin=unique_cin())
+    open_registration(page, "fr")
+    fill_identity(page, donor)
+    go_next(page, "contact")
+    fill_contact(page, donor)
+    go_next(page, "questionnaire")
+    # Questions for women only are not asked of a man.
+    expect(page.locator("fieldset[data-question=pregnant]")).to_have_count(0)
+    asked = questions(page).count()
+
+    given = answer_questionnaire(page, {"vaccine": "yes"})  # and no date
+    next_button(page).click()
+    expect(wizard_step(page)).to_have_attribute("data-step", "questionnaire")
+    expect(field_error(page, "q_vaccine_date")).to_be_visible()
+    expect(page.locator("input[name=q_vaccine_date]")).to_have_attribute("aria-invalid", "true")
+    expect(questions(page)).to_have_count(asked)
+    for code, answer in given.items():
+        expect(page.locator(f"input[name=q_{code}][value={answer}]")).to_be_checked()
+    page.screenshot(path=artifacts / "fr-2d-questionnaire-errors.png", full_page=True)
+
+    page.locator("input[name=q_vaccine_date]").fill((venue_today() - timedelta(days=7)).isoformat())
+    go_next(page, "consent")
+    give_consent(page)
+    go_next(page, "review")
+    expect(page.locator("[data-doctor-will-talk]")).to_be_visible()
+    get_ticket(page)
+
+
+def test_switching_to_arabic_mid_wizard_reads_right_to_left_and_keeps_the_answers(
+    page: Page, artifacts
+):
+    donor = Donor("Karim", "Bennani", sex="M", cin=unique_cin())
+    open_registration(page, "fr")
+    fill_identity(page, donor)
+    go_next(page, "contact")
+    fill_contact(page, donor)
+    go_next(page, "questionnaire")
+    vaccine_on = (venue_today() - timedelta(days=5)).isoformat()
+    given = answer_questionnaire(page, {"vaccine": ("yes", vaccine_on)})
+
+    page.locator("button[name=switch_lang][value=ar]").click()
+    expect(page.locator("form#wizard button[name=switch_lang][value=fr]")).to_be_visible()
+    page.screenshot(path=artifacts / "ar-2e-questionnaire-after-switch.png", full_page=True)
+    expect(wizard_step(page)).to_have_attribute("data-step", "questionnaire")
+    for code, answer in given.items():
+        expect(page.locator(f"input[name=q_{code}][value={answer}]")).to_be_checked()
+    expect(page.locator("input[name=q_vaccine_date]")).to_have_value(vaccine_on)
+    # Read at once: left alone, the kiosk soon goes back to its start page, in Arabic by then.
+    html = page.evaluate("() => [document.documentElement.lang, document.documentElement.dir]")
+    assert html == ["ar", "rtl"], f"<html lang dir> after switching to Arabic: {html}"
 
 
 def test_the_ticket_qr_code_opens_the_public_status_without_the_name(

@@ -9,7 +9,6 @@ the full URL.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import time
@@ -18,13 +17,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.reliability.test_concurrent_calls import (
-    PASSWORD,
-    StaffDevice,
-    add_staff_and_desks,
-    register_donor,
+from tests.e2e.staff_pages import (
+    LAPTOP,
+    PHONE,
+    TV,
+    assert_nothing_sticks_out,
+    at_my_desk,
+    call_next,
+    log_in,
+    pick_desk,
+    register,
 )
-from tests.reliability.test_concurrent_registrations import donor
+from tests.reliability.test_concurrent_calls import PASSWORD, StaffDevice, add_staff_and_desks
 from tests.server import free_port, running_server
 
 STAFF = {
@@ -39,13 +43,6 @@ DESKS = {"Médecin 1": "interview", "Médecin 2": "interview", "Fauteuil 1": "co
 DISPLAY_WITHIN_MS = 2000
 WAITING_LIST_WITHIN_MS = 3000
 
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-TV = {"width": 1920, "height": 1080}
-
-STAFF_HOME = re.compile(r"/staff/?$")
-
-_serials = itertools.count(700_000)  # CINs of their own: a CIN seen today gives the old ticket
 _timings: dict[str, float] = {}
 
 
@@ -61,44 +58,7 @@ def server(tmp_path_factory):
     (ARTIFACTS / "staff-timings.json").write_text(json.dumps(_timings, indent=2) + "\n")
 
 
-def register(base_url: str, first_name: str | None = None, last_name: str | None = None):
-    """A donor registered over HTTP, as the kiosk does; returns (token, queue number)."""
-    fields = donor(next(_serials))
-    if first_name:
-        fields |= {"first_name": first_name, "last_name": last_name}
-    return register_donor(base_url, fields)
-
-
 # --- in the browser ------------------------------------------------------------------------------
-
-
-def log_in(page: Page, server: str, username: str, screenshot: str | None = None) -> None:
-    page.goto(f"{server}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    if screenshot:
-        page.screenshot(path=ARTIFACTS / screenshot, full_page=True)
-    page.locator("form.login button[type=submit]").click()
-    page.wait_for_url(STAFF_HOME)
-
-
-def pick_desk(page: Page, server: str, desk: str, stage: str = "interview") -> None:
-    page.locator(f"#desk-picker button[name=desk][value='{desk}']").click()
-    page.wait_for_url(f"{server}/staff/queue/{stage}")
-
-
-def at_my_desk(page: Page):
-    return page.locator("#my-desk [data-queue-number]")
-
-
-def call_next(page: Page) -> int:
-    """Presses "call next" (first sending on whoever is still at the desk); returns the number."""
-    if at_my_desk(page).count():
-        page.locator("#my-desk .desk-actions button.primary").click()
-        expect(at_my_desk(page)).to_have_count(0)
-    page.locator("button[data-call-next]").click()
-    expect(at_my_desk(page)).to_have_count(1)
-    return int(at_my_desk(page).get_attribute("data-queue-number"))
 
 
 def latest_call(display: Page):
@@ -315,14 +275,6 @@ def test_the_coordinators_page(page: Page, server, artifacts):
     page.set_viewport_size(PHONE)
     page.screenshot(path=artifacts / "staff-admin-phone.png", full_page=True)
     assert_nothing_sticks_out(page)
-
-
-def assert_nothing_sticks_out(page: Page) -> None:
-    """No sideways scrolling: the page fits the width of the screen."""
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
 
 
 def test_the_display_carries_on_by_itself_after_the_server_restarts(page: Page, tmp_path):

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
+from tests.conftest import expected_answers
 from tests.server import running_server
 
 pytestmark = pytest.mark.slow
@@ -57,7 +58,8 @@ def queue_number(html: str) -> int:
 
 
 def donor(serial: int) -> dict[str, str]:
-    """A valid donor; `serial` makes the CIN (two letters, six digits) unique."""
+    """A valid donor, with nothing to report in the questionnaire; `serial` makes the CIN (two
+    letters, six digits) unique."""
     return {
         "first_name": "Fatima" if serial % 2 else "فاطمة",
         "last_name": "Zahra" if serial % 2 else "الزهراء",
@@ -67,6 +69,7 @@ def donor(serial: int) -> dict[str, str]:
         "phone": f"06{serial:08d}",
         "category": ("civil_servant", "police", "auxiliary_forces", "citizen", "other")[serial % 5],
         "consent": "yes",
+        **expected_answers(),
     }
 
 
