@@ -52,12 +52,14 @@ def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
 
 
 def waiting_line(session: Session, campaign_id: int, stage: str) -> list[Visit]:
-    return list(
-        session.scalars(
-            select(Visit)
-            .where(Visit.campaign_id == campaign_id, Visit.stage == stage)
-            .order_by(Visit.stage_changed_at, Visit.queue_number)
-        )
+    return list(session.scalars(_in_line(campaign_id, stage)))
+
+
+def _in_line(campaign_id: int, stage: str):
+    return (
+        select(Visit)
+        .where(Visit.campaign_id == campaign_id, Visit.stage == stage)
+        .order_by(Visit.stage_changed_at, Visit.queue_number)
     )
 
 
@@ -132,13 +134,8 @@ def call_next(
         current = visit_at_desk(session, desk)
         if current is not None:
             return current
-        visit = session.scalar(
-            select(Visit)
-            .where(Visit.campaign_id == campaign_id, Visit.stage == WAITING_FOR[desk.stage])
-            .order_by(Visit.stage_changed_at, Visit.queue_number)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
+        first_in_line = _in_line(campaign_id, WAITING_FOR[desk.stage]).limit(1)
+        visit = session.scalar(first_in_line.with_for_update(skip_locked=True))
         if visit is None:
             return None
         _move(session, visit, "call", desk, actor, now)

@@ -150,7 +150,6 @@ def throttle_scopes(session: Session, now: datetime, *scopes) -> Throttle:
         if failures > worst:
             worst, oldest = failures, first
     if worst >= MAX_FAILURES_PER_WINDOW:
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
         retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
         return Throttle(0.0, retry_after)
     delay = min(2.0, 0.5 * (worst - SLOW_DOWN_AFTER + 1)) if worst >= SLOW_DOWN_AFTER else 0.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from flask_babel import gettext
 from kiosk.db import db
 from kiosk.domain.staff import LoginRefused, log_in, log_out, may, resume
 from kiosk.models import StaffSession
-from kiosk.web.context import device, now
+from kiosk.web.context import device, now, pause
 
 bp = Blueprint("auth", __name__)
 
@@ -86,7 +85,7 @@ def login():
     username = (request.form.get("username") or "")[:100]
     password = (request.form.get("password") or "")[:1000]
     try:
-        user, token = log_in(db.session, username, password, device(), now(), sleep=_sleep)
+        user, token = log_in(db.session, username, password, device(), now(), sleep=pause)
     except LoginRefused as refused:
         if refused.reason == "throttled":
             message = gettext(
@@ -112,7 +111,3 @@ def logout():
     log_out(db.session, session.get(SESSION_KEY), now())
     session.clear()
     return redirect(url_for("auth.login"), code=303)
-
-
-def _sleep(seconds: float) -> None:
-    current_app.config.get("SLEEP", time.sleep)(seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 from flask import current_app, request
@@ -25,3 +26,8 @@ def device() -> str:
 def public_base_url() -> str:
     """Where phones reach this server: the configured LAN address, else the address asked."""
     return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+
+
+def pause(seconds: float) -> None:
+    """The throttles' slow-down; tests put a recorder in SLEEP instead of waiting."""
+    current_app.config.get("SLEEP", time.sleep)(seconds)

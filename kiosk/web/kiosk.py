@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Mapping
 
 from babel.dates import get_month_names
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from kiosk.db import db
@@ -41,7 +40,7 @@ from kiosk.domain.validation import (
     validate_registration,
 )
 from kiosk.web.auth import current_staff
-from kiosk.web.context import device, now, venue_today
+from kiosk.web.context import device, now, pause, venue_today
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
 from kiosk.web.rendering import full_or_fragment, see_other
@@ -149,7 +148,7 @@ def _with_known_details(values: dict[str, str]) -> dict[str, str]:
     today = venue_today()
     cin, _ = check_fields(values, ("cin", "birth_date"), today)
     donor = known_donor(
-        db.session, cin.get("cin"), cin.get("birth_date"), device(), now(), sleep=_sleep
+        db.session, cin.get("cin"), cin.get("birth_date"), device(), now(), sleep=pause
     )
     if donor is None:
         return values
@@ -165,10 +164,6 @@ def _with_known_details(values: dict[str, str]) -> dict[str, str]:
 
 def _national_phone(e164: str | None) -> str:
     return "0" + e164.removeprefix("+212") if e164 else ""
-
-
-def _sleep(seconds: float) -> None:
-    current_app.config.get("SLEEP", time.sleep)(seconds)
 
 
 def _question_values(form: Mapping[str, str]) -> dict[str, str]:
