@@ -15,6 +15,7 @@ from kiosk.db import db
 from kiosk.domain.campaigns import (
     CampaignDetails,
     CampaignError,
+    close_campaign,
     current_campaign,
     ensure_open_campaign,
     open_campaign,
@@ -22,7 +23,7 @@ from kiosk.domain.campaigns import (
 from kiosk.domain.din import parse_policy
 from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
-from kiosk.domain.queue import DESK_STAGES, QueueError, add_desk, desks
+from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.network import base_url_for
 from kiosk.timezones import local_day, venue_zone
@@ -161,6 +162,23 @@ def open_command(
     )
     campaign = open_campaign(db.session, details, app.config["CLOCK"]())
     click.echo(f"Open: {_describe(campaign)}")
+
+
+@campaign_group.command("close")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def close_command(yes: bool) -> None:
+    """Close the campaign day: registrations stop, waiting visits are marked left."""
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        raise click.ClickException("no campaign is open")
+    if not yes:
+        click.confirm(f"Close {campaign.code} ({campaign.name})?", abort=True)
+    actor = Actor(os.environ.get("USER") or "coordinator", "server")
+    closed = close_campaign(db.session, actor, current_app.config["CLOCK"]())
+    click.echo(
+        f"Closed {closed.campaign.code}: {closed.left} visits marked left, "
+        f"{closed.finished} resting donors done"
+    )
 
 
 @campaign_group.command("show")

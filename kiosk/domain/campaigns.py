@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.db import write_transaction
 from kiosk.domain.din import parse_policy
 from kiosk.domain.eligibility import TABLES, check_threshold, load_table
+from kiosk.domain.journey import FINAL_STAGES, Stage, transition
 from kiosk.models import Campaign, Visit
 
 
@@ -116,3 +117,31 @@ def update_medical_settings(
         campaign.bag_numbers = policy
         campaign.thresholds = json.dumps(changed, sort_keys=True)
         return campaign
+
+
+@dataclass(frozen=True)
+class Closed:
+    campaign: Campaign
+    left: int  # visits still waiting or at a desk, now marked left
+    finished: int  # donors still in the rest area, now done
+
+
+def close_campaign(session: Session, actor, now: datetime) -> Closed:
+    """Ends the campaign day: nobody can register any more, the visits still waiting (or called
+    and not seen) are marked left with the time, those resting are done. One audit event each."""
+    with write_transaction(session):
+        campaign = current_campaign(session)
+        if campaign is None:
+            raise CampaignError("no campaign is open")
+        left = finished = 0
+        still_here = select(Visit).where(
+            Visit.campaign_id == campaign.id, Visit.stage.not_in(FINAL_STAGES)
+        )
+        for visit in session.scalars(still_here.order_by(Visit.id)):
+            action = "finish" if visit.stage == Stage.REST else "leave"
+            transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
+            visit.desk = None
+            left, finished = (left + 1, finished) if action == "leave" else (left, finished + 1)
+        campaign.status = "closed"
+        campaign.closed_at = now
+        return Closed(campaign, left, finished)

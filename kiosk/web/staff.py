@@ -8,7 +8,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext
 
 from kiosk.db import db
-from kiosk.domain.campaigns import CampaignError, current_campaign, update_medical_settings
+from kiosk.domain.campaigns import (
+    CampaignError,
+    close_campaign,
+    current_campaign,
+    update_medical_settings,
+)
 from kiosk.domain.eligibility import TABLES, THRESHOLD_BOUNDS
 from kiosk.domain.medical import table_for
 from kiosk.domain.queue import (
@@ -277,6 +282,27 @@ def _medical_settings() -> dict:
         "threshold_values": table_for(campaign).thresholds,
         "threshold_bounds": THRESHOLD_BOUNDS,
     }
+
+
+@bp.post("/admin/close")
+@staff_required("admin")
+def admin_close():
+    """Ends the campaign day, once the coordinator has ticked the confirmation."""
+    if request.form.get("confirm") != "yes":
+        message = gettext("Tick the box to confirm that the day is over.")
+        return render_template("staff/admin.html", **_admin_context(message, False)), 422
+    try:
+        closed = close_campaign(db.session, staff_actor(), now())
+    except CampaignError:
+        return render_template(
+            "staff/admin.html", **_admin_context(gettext("No campaign is open."), False)
+        ), 409
+    message = gettext(
+        "The campaign is closed: %(left)s visits marked left, %(done)s resting donors done.",
+        left=closed.left,
+        done=closed.finished,
+    )
+    return render_template("staff/admin.html", **_admin_context(message))
 
 
 @bp.post("/admin/medical")

@@ -62,3 +62,30 @@ def test_a_campaign_with_registrations_is_not_replaced(app):
 def test_a_campaign_needs_a_name_and_a_site(app):
     with app.app_context(), pytest.raises(CampaignError):
         open_campaign(db.session, CampaignDetails(" ", "Khénifra", DAY), FROZEN_NOW)
+
+
+def test_closing_marks_the_waiting_left_and_the_resting_done(app):
+    from sqlalchemy import select
+
+    from kiosk.domain.campaigns import close_campaign
+    from kiosk.domain.queue import Actor
+    from kiosk.models import Event, Visit
+
+    with app.app_context():
+        campaign = current_campaign(db.session)
+        context = Context(campaign.id, DAY, FROZEN_NOW, "fr", "test")
+        for n, stage in enumerate(("waiting_interview", "no_show", "rest", "done"), start=1):
+            donor = Registration("Ali", "Amrani", "M", date(1980, 1, n), None, None, "citizen")
+            visit = register(db.session, donor, f"request-close-{n:08d}", context).visit
+            visit_id = visit.id
+            db.session.get(Visit, visit_id).stage = stage
+            db.session.commit()
+        closed = close_campaign(db.session, Actor("amina", "10.0.0.2"), FROZEN_NOW)
+        assert (closed.left, closed.finished) == (2, 1)
+        stages = db.session.scalars(select(Visit.stage).order_by(Visit.id)).all()
+        assert stages == ["left", "left", "done", "done"]
+        leaves = db.session.scalars(select(Event).where(Event.action == "leave")).all()
+        assert {(e.actor, e.at) for e in leaves} == {("amina", FROZEN_NOW)}
+        assert current_campaign(db.session) is None
+        with pytest.raises(CampaignError):
+            close_campaign(db.session, Actor("amina", "x"), FROZEN_NOW)

@@ -143,3 +143,11 @@ def test_importing_a_missing_file_is_one_line(kiosk, tmp_path):
     assert result.exit_code != 0
     assert "does not exist" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_closing_the_campaign_day(kiosk):
+    kiosk("campaign", "open", "--name", "D", "--site", "Azrou")
+    closed = kiosk("campaign", "close", "--yes")
+    assert closed.exit_code == 0, closed.output
+    assert "0 visits marked left" in closed.output
+    assert "no campaign is open" in kiosk("campaign", "close", "--yes").output

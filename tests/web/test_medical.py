@@ -362,3 +362,18 @@ class TestReturningDonors:
         page = doctor.get(f"/staff/visits/{token}", headers=FR).text
         assert "O+" in page
         assert 'data-rule="donations_per_year"' not in page  # one donation this year: fine
+
+
+class TestClosing:
+    def test_the_coordinator_closes_the_day_and_registrations_stop(self, staffed, token, client):
+        coordinator = staff(staffed, "coordinator")
+        unconfirmed = post(coordinator, "/staff/admin/close")
+        assert unconfirmed.status_code == 422
+        assert post(coordinator, "/staff/admin/close", {"confirm": "yes"}).status_code == 200
+        assert visit(staffed).stage == "left"
+        data = {**fresh_form(client), **VALID_DONOR, "cin": "AA300003"}
+        assert client.post("/kiosk/register", data=data).status_code == 409
+
+    def test_only_the_coordinator_closes(self, staffed):
+        doctor = staff(staffed, "doctor")
+        assert post(doctor, "/staff/admin/close", {"confirm": "yes"}).status_code == 403
