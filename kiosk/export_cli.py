@@ -1,0 +1,157 @@
+"""`kiosk export`: the end-of-day bundle for the regional centre, and `kiosk export verify`.
+
+Registered on the `kiosk` command with `cli.add_command(export_group)`. Verifying needs no
+database, so only the export itself loads the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from kiosk.db import db
+from kiosk.domain.export import (
+    build_bundle,
+    campaign_to_export,
+    default_day,
+    read_manifest,
+    verify_bundle,
+)
+from kiosk.timezones import venue_zone
+
+HEALTH_DATA_WARNING = (
+    "warning: {path} holds donors' health data: keep it on an encrypted drive, hand it over in "
+    "person, and delete copies you no longer need (encrypted bundles come in a later version)"
+)
+
+
+@click.group("export", cls=AppGroup, invoke_without_command=True)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The campaign day, YYYY-MM-DD (default: the open or last campaign's day).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The ZIP file to write.",
+)
+@click.option(
+    "--campaign",
+    "code",
+    metavar="CODE",
+    help="The campaign's code (default: the one running that day, the open one, the last one).",
+)
+@click.option("--force", is_flag=True, help="Replace the ZIP file if it exists.")
+@click.pass_context
+def export_group(
+    ctx: click.Context, day: datetime | None, out: Path | None, code: str | None, force: bool
+) -> None:
+    """Write the day's bundle for the regional centre: visits (CSV, JSON), audit log, manifest."""
+    if ctx.invoked_subcommand is not None:
+        if day or out or code or force:
+            raise click.UsageError("--date, --out, --campaign and --force go with `kiosk export`")
+        return
+    if out is None:
+        raise click.UsageError("Missing option '--out'.")
+    ctx.invoke(_export, day=day.date() if day else None, out=out, code=code, force=force)
+
+
+@with_appcontext
+def _export(day: date | None, out: Path, code: str | None, force: bool) -> None:
+    app = current_app
+    zone = venue_zone(app.config["TIMEZONE"])
+    now = app.config["CLOCK"]()
+    campaign = campaign_to_export(db.session, code, day)
+    if campaign is None:
+        raise click.ClickException(_no_campaign(code, day))
+    if day is None:
+        day = default_day(campaign, now.astimezone(zone).date())
+    elif not campaign.starts_on <= day <= campaign.ends_on:
+        raise click.BadParameter(
+            f"{campaign.code} runs from {campaign.starts_on} to {campaign.ends_on}",
+            param_hint="'--date'",
+        )
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists already; add --force to replace it")
+    data = build_bundle(db.session, campaign.id, day, now, zone)
+    report = verify_bundle(data)
+    if not report.ok:  # never expected: a bundle that fails its own check is not written
+        raise click.ClickException(f"the bundle does not verify: {report.problems[0]}")
+    write_atomically(out, data)
+    click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(read_manifest(data))}")
+    click.echo(HEALTH_DATA_WARNING.format(path=out), err=True)
+
+
+def _no_campaign(code: str | None, day: date | None) -> str:
+    if code is not None:
+        return f"no campaign with the code {code!r}"
+    if day is not None:
+        return f"no campaign runs on {day}"
+    return "no campaign to export yet"
+
+
+def _describe(manifest: dict) -> str:
+    counts = manifest["counts"]
+    donations = counts["donations"]
+    outcomes = ", ".join(f"{n} {outcome}" for outcome, n in donations.items())
+    return (
+        f"{counts['visits']} visits, {sum(donations.values())} donations ({outcomes}), "
+        f"{counts['deferrals']} deferrals"
+    )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A temporary file beside the target (readable by its owner only), synced, then renamed:
+    the target is either the old file or the whole new one, never half of it."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise click.ClickException(f"no folder {folder}")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise click.ClickException(f"cannot write in {folder}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        _remove(temporary)
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+@export_group.command("verify", with_appcontext=False)
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def verify_command(ctx: click.Context, bundle: Path) -> None:
+    """Check a bundle against its manifest: every file there, unchanged, and nothing more."""
+    try:
+        data = bundle.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {bundle}: {error.strerror}") from None
+    report = verify_bundle(data)
+    if report.ok:
+        click.echo(f"ok: {report.files} files verified")
+        return
+    for problem in report.problems:
+        click.echo(f"{bundle}: {problem}", err=True)
+    ctx.exit(1)
