@@ -45,7 +45,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from kiosk.web import init_web
 
     init_web(app)
-    from kiosk.cli import register_commands
-
-    register_commands(app)
     return app

@@ -79,10 +79,6 @@ def cli() -> None:
     """Nabd, the blood-drive kiosk. Settings: instance/config.toml and KIOSK_* variables."""
 
 
-def register_commands(app: Flask) -> None:
-    """Nothing to add per app yet; kept so that blueprints can bring their own commands."""
-
-
 def _venue_day(app: Flask) -> date:
     return local_day(app.config["CLOCK"](), app.config["TIMEZONE"])
 
