@@ -39,8 +39,8 @@ kiosk/translations/%/LC_MESSAGES/messages.mo: kiosk/translations/%/LC_MESSAGES/m
 
 # Re-extract the English msgids after changing templates or code, then translate the new entries.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -o kiosk/translations/messages.pot .
-	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -w 100 -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching -w 100
 
 # Browser tests drive Debian's Chromium and need fonts with Arabic glyphs.
 system-test-deps:
