@@ -115,6 +115,8 @@ class Event(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    # What an action touched, by name only (e.g. the fields a correction changed).
+    detail: Mapped[str | None] = mapped_column(String(200))
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.journey import Stage
-from kiosk.domain.medical import DONATION_OUTCOMES
+from kiosk.domain.medical import DONATION_OUTCOMES, NOT_A_DONATION
 from kiosk.domain.validation import age_on
 from kiosk.models import Campaign, Desk, Donation, Donor, Event, Screening, Visit
 
@@ -41,8 +41,6 @@ VISITS_JSON = "visits.json"
 EVENTS_CSV = "events.csv"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a ZIP can hold: the same bytes every time
 MANIFEST_MAX_BYTES = 1_000_000
-# A failed venipuncture gives no blood: it does not make a donor a repeat donor.
-NOT_A_DONATION = "failed_venipuncture"
 
 DONOR_COLUMNS = (
     "donor_cin",
@@ -100,6 +98,7 @@ EVENT_COLUMNS = (
     "from_stage",
     "to_stage",
     "desk",
+    "detail",
 )
 
 Value = str | int | float | bool | None
@@ -364,6 +363,7 @@ def event_rows(session: Session, campaign_id: int, day: date | None, zone: ZoneI
             "from_stage": event.from_stage,
             "to_stage": event.to_stage,
             "desk": desk_name,
+            "detail": event.detail,
         }
         for event, queue_day, queue_number, desk_name in session.execute(query)
     ]

@@ -82,10 +82,20 @@ def transition(
 
 
 def record_event(
-    session: Session, visit: Visit, action: str, *, actor: str, device: str, now: datetime
+    session: Session,
+    visit: Visit,
+    action: str,
+    *,
+    actor: str,
+    device: str,
+    now: datetime,
+    detail: str | None = None,
 ) -> Event:
-    """An audit line that does not move the visit (a ticket shown again, a reprint)."""
-    return _append_event(session, visit, action, visit.stage, visit.stage, actor, device, now)
+    """An audit line that does not move the visit (a ticket shown again, a reprint, a
+    correction). `detail` names what was touched, never a health value."""
+    event = _append_event(session, visit, action, visit.stage, visit.stage, actor, device, now)
+    event.detail = detail[:200] if detail else None
+    return event
 
 
 def _append_event(

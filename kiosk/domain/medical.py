@@ -30,7 +30,7 @@ from kiosk.domain.eligibility import (
     parse_thresholds,
     verdict,
 )
-from kiosk.domain.journey import Stage, transition
+from kiosk.domain.journey import Stage, record_event, transition
 from kiosk.domain.questionnaire import answers_from_json
 from kiosk.domain.validation import FieldError, Invalid
 from kiosk.models import Campaign, Donation, Donor, Screening, Visit
@@ -66,6 +66,8 @@ DEFERRAL_REASONS = (
 )
 BAG_TYPES = ("single", "double", "triple", "quadruple")
 DONATION_OUTCOMES = ("complete", "partial", "failed_venipuncture")
+# A failed venipuncture gives no blood: not the donor's last donation, not a repeat donor.
+NOT_A_DONATION = "failed_venipuncture"
 # ISBT/IHN 2014 categories of adverse donor reactions.
 ADVERSE_EVENTS = (
     "none",
@@ -79,6 +81,17 @@ ADVERSE_EVENTS = (
 )
 SEVERITIES = ("mild", "moderate", "severe")
 VOLUME_BOUNDS = (50, 600)
+CORRECTABLE_DONATION_FIELDS = (
+    "bag_number",
+    "bag_type",
+    "volume_ml",
+    "started_at",
+    "ended_at",
+    "outcome",
+    "adverse_event",
+    "adverse_severity",
+    "note",
+)
 MAX_DEFERRAL = timedelta(days=3 * 366)
 NOTE_LENGTH = 1000
 
@@ -357,7 +370,7 @@ def record_donation(
     try:
         with write_transaction(session):
             visit = _visit_at(session, visit_id, Stage.COLLECTION)
-            if session.scalar(select(Donation).where(Donation.bag_number == form.bag_number)):
+            if _bag_used(session, form.bag_number):
                 raise MedicalError("bag_used", bag_number=form.bag_number)
             donation = Donation(
                 visit=visit,
@@ -376,11 +389,58 @@ def record_donation(
             session.add(donation)
             transition(session, visit, "donate", actor=actor.name, device=actor.device, now=now)
             visit.desk = None
-            if form.outcome != "failed_venipuncture":
-                visit.donor.last_donation_on = day
+            _remember_donation(visit, form.outcome)
             return donation
     except IntegrityError:  # the same bag stored by another device a moment earlier
         raise MedicalError("bag_used", bag_number=form.bag_number) from None
+
+
+def correct_donation(
+    session: Session, visit_id: int, form: DonationForm, actor, now: datetime
+) -> tuple[str, ...]:
+    """The coordinator's correction of a stored donation record, at any time, even after the
+    day is closed. Returns the names of the fields changed; the audit event keeps only those."""
+    try:
+        with write_transaction(session):
+            visit = session.get(Visit, visit_id)
+            donation = visit.donation if visit else None
+            if donation is None:
+                raise MedicalError("no_donation")
+            changed = tuple(
+                name
+                for name in CORRECTABLE_DONATION_FIELDS
+                if getattr(donation, name) != getattr(form, name)
+            )
+            if "bag_number" in changed and _bag_used(session, form.bag_number):
+                raise MedicalError("bag_used", bag_number=form.bag_number)
+            for name in changed:
+                setattr(donation, name, getattr(form, name))
+            if changed:
+                _remember_donation(visit, form.outcome)
+                record_event(
+                    session,
+                    visit,
+                    "correct_donation",
+                    actor=actor.name,
+                    device=actor.device,
+                    now=now,
+                    detail=" ".join(changed),
+                )
+            return changed
+    except IntegrityError:
+        raise MedicalError("bag_used", bag_number=form.bag_number) from None
+
+
+def _bag_used(session: Session, bag_number: str) -> bool:
+    return session.scalar(select(Donation.id).where(Donation.bag_number == bag_number)) is not None
+
+
+def _remember_donation(visit: Visit, outcome: str) -> None:
+    """A donation that gave blood is the donor's latest. (A correction to a failed venipuncture
+    leaves the date as it was: the date before this visit is not kept.)"""
+    if outcome != NOT_A_DONATION:
+        donor = visit.donor
+        donor.last_donation_on = max(filter(None, (donor.last_donation_on, visit.queue_day)))
 
 
 def finish_rest(session: Session, visit_id: int, actor, now: datetime) -> Visit:

@@ -45,6 +45,13 @@ MEDICAL_MESSAGES = {
     "not_at_collection": _l("This donor is not at a collection desk: call them first."),
     "not_at_rest": _l("This donor is not in the rest area."),
     "no_visit": _l("This visit does not exist."),
+    "no_donation": _l("This visit has no donation record to correct."),
+}
+
+# Shown on a visit's record after a change, by the code in `?notice=`.
+RECORD_NOTICES = {
+    "corrected": _l("The donation record is corrected. The history below keeps who changed what."),
+    "unchanged": _l("Nothing was changed: the record already held these values."),
 }
 
 DECISION_LABELS = {
@@ -172,6 +179,20 @@ EVENT_LABELS = {
     "donate": _l("Donation recorded"),
     "finish": _l("Left the rest area"),
     "leave": _l("Left"),
+    "correct_donation": _l("Donation record corrected"),
+}
+
+# The names an event's `detail` may hold, as the forms label them.
+FIELD_LABELS = {
+    "bag_number": _l("Bag number"),
+    "bag_type": _l("Bag type"),
+    "volume_ml": _l("Volume (mL)"),
+    "started_at": _l("Started at"),
+    "ended_at": _l("Ended at"),
+    "outcome": _l("Outcome"),
+    "adverse_event": _l("Adverse event"),
+    "adverse_severity": _l("Severity (if any)"),
+    "note": _l("Note"),
 }
 
 

@@ -13,6 +13,7 @@ from kiosk.domain.medical import (
     clean_donation,
     clean_measurements,
     clean_screening,
+    correct_donation,
     findings_for,
     finish_rest,
     measurements_of,
@@ -28,7 +29,7 @@ from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import now, venue_today
-from kiosk.web.messages import STAGE_LABELS, field_message, medical_message
+from kiosk.web.messages import RECORD_NOTICES, STAGE_LABELS, field_message, medical_message
 from kiosk.web.rendering import see_other
 from kiosk.web.staff import home_context, staff_actor
 
@@ -70,6 +71,10 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
         "can_screen": visit.stage == "interview" and may(role, "screening"),
         "can_record_donation": visit.stage == "collection" and may(role, "donation"),
         "can_finish": visit.stage == "rest" and may(role, "rest.finish"),
+        "can_correct": visit.donation is not None and may(role, "record.correct"),
+        "correction": _donation_as_form(visit.donation) if visit.donation else {},
+        "correction_errors": {},
+        "correcting": False,
         "form": request.form if request.method == "POST" else {},
         "errors": {},
         "today": venue_today(),
@@ -81,7 +86,8 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
 @staff_required("visit.view")
 def show(token: str):
     visit = _visit_or_404(token)
-    return render_template("staff/visit.html", **_record_context(token, visit))
+    notice = RECORD_NOTICES.get(request.args.get("notice", ""))
+    return render_template("staff/visit.html", **_record_context(token, visit, notice=notice))
 
 
 @bp.post("/<token>/findings")
@@ -130,6 +136,52 @@ def donation(token: str):
             return _form_again(token, visit, {}, None, {field: medical_message(error)})
         return _form_again(token, visit, {}, medical_message(error))
     return see_other(url_for("records.show", token=token))
+
+
+@bp.post("/<token>/donation/correct")
+@staff_required("record.correct")
+def donation_correction(token: str):
+    visit = _visit_or_404(token)
+    zone = venue_zone(current_app.config["TIMEZONE"])
+    form, errors = clean_donation(
+        request.form, visit.campaign.bag_numbers, visit.queue_day, zone, now()
+    )
+    if errors:
+        return _correction_again(token, visit, errors)
+    try:
+        changed = correct_donation(db.session, visit.id, form, staff_actor(), now())
+    except MedicalError as error:
+        if error.code == "bag_used":
+            return _correction_again(token, visit, {}, {"bag_number": medical_message(error)})
+        return _form_again(token, visit, {}, medical_message(error))
+    notice = "corrected" if changed else "unchanged"
+    return see_other(url_for("records.show", token=token, notice=notice))
+
+
+def _donation_as_form(donation) -> dict[str, str]:
+    """A stored donation as the donation form's fields, for the coordinator's correction."""
+    zone = venue_zone(current_app.config["TIMEZONE"])
+    return {
+        "bag_number": donation.bag_number,
+        "bag_type": donation.bag_type,
+        "volume_ml": str(donation.volume_ml),
+        "started_at": donation.started_at.astimezone(zone).strftime("%H:%M"),
+        "ended_at": donation.ended_at.astimezone(zone).strftime("%H:%M"),
+        "outcome": donation.outcome,
+        "adverse_event": donation.adverse_event,
+        "adverse_severity": donation.adverse_severity or "",
+        "note": donation.note or "",
+    }
+
+
+def _correction_again(token, visit, errors, extra_errors=None):
+    """The record with the correction form open again, as typed, with its errors; 422."""
+    shown = {name: field_message(error) for name, error in errors.items()}
+    shown.update(extra_errors or {})
+    context = _record_context(
+        token, visit, correction=request.form, correction_errors=shown, correcting=True
+    )
+    return render_template("staff/visit.html", **context), 422
 
 
 @bp.post("/<token>/finish")

@@ -403,6 +403,7 @@ def test_the_events_are_the_audit_log_without_health_values(campaign_id):
         "from_stage",
         "to_stage",
         "desk",
+        "detail",
     ]
     stored = db.session.scalar(select(func.count(Event.id)).where(Event.campaign_id == campaign_id))
     assert len(rows) == stored
@@ -417,6 +418,7 @@ def test_the_events_are_the_audit_log_without_health_values(campaign_id):
         "from_stage": "waiting_interview",
         "to_stage": "interview",
         "desk": "Médecin 1",
+        "detail": "",
     }
     cells = {cell for row in csv_rows(content) for cell in row}
     health = {"68.0", "125", "80", "72", "13.1", "80.5", "175", "105", "15.0", "450"}

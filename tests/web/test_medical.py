@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
-from kiosk.models import Donation, Donor, Screening, Visit
+from kiosk.models import Donation, Donor, Event, Screening, Visit
 from tests.conftest import VALID_DONOR, fresh_form
 from tests.web.staff_helpers import create_staff_and_desks, log_in, pick_desk, post
 
@@ -377,3 +377,65 @@ class TestClosing:
     def test_only_the_coordinator_closes(self, staffed):
         doctor = staff(staffed, "doctor")
         assert post(doctor, "/staff/admin/close", {"confirm": "yes"}).status_code == 403
+
+
+class TestCorrection:
+    @pytest.fixture
+    def donated(self, staffed, at_the_chair, token):
+        assert record(at_the_chair, token).status_code == 303
+        return staff(staffed, "coordinator")
+
+    def correct(self, client, token, **fields):
+        return post(client, f"/staff/visits/{token}/donation/correct", {**GOOD_DONATION, **fields})
+
+    def test_the_coordinator_corrects_a_donation_after_the_day_is_closed(
+        self, staffed, donated, token
+    ):
+        assert post(donated, "/staff/admin/close", {"confirm": "yes"}).status_code == 200
+        page = donated.get(f"/staff/visits/{token}", headers=FR).text
+        assert 'id="donation-correction"' in page and 'value="G123498654321"' in page
+        response = self.correct(donated, token, bag_number="G123498654322", volume_ml="430")
+        assert response.status_code == 303 and "notice=corrected" in response.headers["Location"]
+        with staffed.app_context():
+            donation = db.session.scalar(select(Donation))
+            assert (donation.bag_number, donation.volume_ml) == ("G123498654322", 430)
+            event = db.session.scalar(select(Event).where(Event.action == "correct_donation"))
+            assert (event.actor, event.detail) == ("coordinator", "bag_number volume_ml")
+        page = donated.get(response.headers["Location"], headers=FR).text
+        assert "Fiche du don corrigée (Numéro de poche, Volume (mL))" in page
+
+    def test_the_same_values_change_nothing_and_write_no_event(self, staffed, donated, token):
+        response = self.correct(donated, token)
+        assert "notice=unchanged" in response.headers["Location"]
+        with staffed.app_context():
+            corrections = select(Event).where(Event.action == "correct_donation")
+            assert db.session.scalar(corrections) is None
+
+    def test_a_bad_correction_is_refused_and_the_record_kept(self, staffed, donated, token):
+        response = self.correct(donated, token, volume_ml="5000", bag_number="G123498654322")
+        assert response.status_code == 422
+        assert 'id="donation-correction"' in response.text and "open" in response.text
+        with staffed.app_context():
+            donation = db.session.scalar(select(Donation))
+            assert (donation.bag_number, donation.volume_ml) == ("G123498654321", 450)
+
+    def test_a_bag_number_of_another_donation_is_refused(
+        self, staffed, donated, token, register, doctor, at_the_chair
+    ):
+        second = register(cin="AA200002").headers["Location"].rsplit("/", 1)[1]
+        post(doctor, "/staff/queue/interview/call-next")
+        screen(doctor, second)
+        post(at_the_chair, "/staff/queue/collection/call-next")
+        record(at_the_chair, second, bag_number="G123498654322")
+        response = self.correct(donated, token, bag_number="G123498654322")
+        assert response.status_code == 422 and "G123498654322" in response.text
+
+    def test_only_the_coordinator_corrects(self, staffed, donated, token, at_the_chair):
+        assert self.correct(at_the_chair, token, volume_ml="400").status_code == 403
+        page = at_the_chair.get(f"/staff/visits/{token}").text
+        assert 'id="donation-correction"' not in page
+
+    def test_a_visit_without_a_donation_has_nothing_to_correct(self, staffed, doctor, token):
+        coordinator = staff(staffed, "coordinator")
+        response = self.correct(coordinator, token)
+        assert response.status_code == 422
