@@ -115,6 +115,7 @@ class Line:
     key: str  # section.item: what tests and readers of the markup match on
     label: str
     value: int | float | None
+    is_code: bool = False  # a label that is the value itself ("O+", "65+"): read left to right
 
 
 def _tables(figures: Figures) -> list[tuple[str, list[Line]]]:
@@ -122,8 +123,9 @@ def _tables(figures: Figures) -> list[tuple[str, list[Line]]]:
         (
             str(title),
             [
-                Line(f"{section}.{item}", _item_label(section, item), value)
+                Line(f"{section}.{item}", label, value, label == item)
                 for item, value in figures[section].items()
+                for label in [_item_label(section, item)]
             ],
         )
         for section, title in SECTION_TITLES.items()
@@ -144,7 +146,7 @@ def _hours(figures: Figures) -> list[tuple[str, int, int | float | None]]:
 # --- the charts ---------------------------------------------------------------------------------
 
 CHART_WIDTH, CHART_HEIGHT = 640, 280
-MARGIN_START, MARGIN_END, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 24, 56
+MARGIN_START, MARGIN_END, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 44, 56
 BAR_SHARE = 0.7  # of each hour's band; the rest is the gap between bars
 
 

@@ -113,7 +113,8 @@ def test_the_report_in_arabic_reads_right_to_left(staffed):
     assert '<html lang="ar" dir="rtl">' in page
     assert "تقرير اليوم" in page
     assert shown(page)["visits.registered"] == "3"
-    assert 'dir="ltr"' in re.search(r"<svg [^>]*>", page).group(0)  # hours run left to right
+    assert 'direction="ltr"' in re.search(r"<svg [^>]*>", page).group(0)  # hours run left to right
+    assert '<bdi dir="ltr">O+</bdi>' in page and '<bdi dir="ltr">65+</bdi>' in page
 
 
 def test_another_day_of_the_campaign_and_a_day_it_does_not_have(staffed):
