@@ -216,3 +216,27 @@ def test_visits_whose_figures_cannot_be_counted_are_a_problem_not_a_crash(campai
     report = verify_bundle(changed)
     assert len(report.problems) == 1
     assert report.problems[0].startswith("visits.json holds visits whose figures cannot be counted")
+
+
+def test_an_older_manifest_with_fewer_sections_or_values_still_verifies(campaign_id):  # noqa: F811
+    """A later Nabd may count more; what an older bundle counted must still agree."""
+    bundle = bundle_of(campaign_id)
+    manifest = json.loads(members(bundle)[MANIFEST])
+    del manifest["figures"]["median_wait_per_hour"]
+    del manifest["figures"]["adverse_events"]["allergy"]  # 0 that day: not known back then
+    older = rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()})
+    assert verify_bundle(older).ok
+    del manifest["figures"]["bags"]["complete"]  # 1 that day: a figure left out is a problem
+    report = verify_bundle(rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()}))
+    assert report.problems == ["the manifest's figures are not those of the visits in visits.json"]
+
+
+@pytest.mark.parametrize(
+    "figures", [[], {"bags": []}, {"bags": {"complete": "1"}}, {"nope": {"x": 1}}]
+)
+def test_figures_of_the_wrong_shape_are_a_problem(campaign_id, figures):  # noqa: F811
+    bundle = bundle_of(campaign_id)
+    manifest = json.loads(members(bundle)[MANIFEST])
+    manifest["figures"] = figures
+    report = verify_bundle(rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()}))
+    assert report.problems == ["the manifest's figures are not those of the visits in visits.json"]
