@@ -2,7 +2,8 @@
 
 One ZIP holds the visits as a clerk opens them (`visits.csv`) and as a machine reads them
 (`visits.json`), the audit log without health values (`events.csv`), and `manifest.json`: the
-campaign, the counts and the SHA-256 and size of every other file.
+campaign, the counts and the SHA-256 and size of every other file. `visits.xlsx` (see
+export_xlsx.py) holds the visits, the day's figures (figures.py, also in the manifest) and the log.
 
 The same data gives the same bytes, except the manifest's `generated_at`: rows come in queue
 order, members in a fixed order with a fixed date. Times are ISO 8601 with the venue's UTC offset.
@@ -28,6 +29,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.export_xlsx import xlsx_bytes
+from kiosk.domain.figures import session_figures
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import DONATION_OUTCOMES, NOT_A_DONATION
 from kiosk.domain.validation import age_on
@@ -39,6 +42,7 @@ MANIFEST = "manifest.json"
 VISITS_CSV = "visits.csv"
 VISITS_JSON = "visits.json"
 EVENTS_CSV = "events.csv"
+VISITS_XLSX = "visits.xlsx"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a ZIP can hold: the same bytes every time
 MANIFEST_MAX_BYTES = 1_000_000
 
@@ -138,12 +142,15 @@ def build_bundle(
         raise ValueError(f"no campaign with id {campaign_id}")
     summary = campaign_summary(campaign, day)
     visits = visit_rows(session, campaign, day, zone)
+    events = event_rows(session, campaign.id, day, zone)
+    figures = session_figures(visits)
     files = {
         VISITS_CSV: csv_bytes(VISIT_COLUMNS, visits),
-        EVENTS_CSV: csv_bytes(EVENT_COLUMNS, event_rows(session, campaign.id, day, zone)),
+        EVENTS_CSV: csv_bytes(EVENT_COLUMNS, events),
         VISITS_JSON: json_bytes(
             {"schema_version": SCHEMA_VERSION, "campaign": summary, "visits": visits}
         ),
+        VISITS_XLSX: xlsx_bytes(summary, VISIT_COLUMNS, visits, EVENT_COLUMNS, events, figures),
     }
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -151,6 +158,7 @@ def build_bundle(
         "generated_at": iso_time(now, zone),
         "campaign": summary,
         "counts": count_visits(visits),
+        "figures": figures,
         "files": {name: file_entry(content) for name, content in files.items()},
     }
     return zip_bytes({MANIFEST: json_bytes(manifest), **files})
@@ -531,7 +539,8 @@ def _member_problems(bundle: zipfile.ZipFile, name: str, expected: Mapping[str, 
 
 
 def _count_problems(bundle: zipfile.ZipFile, manifest: Mapping[str, Any]) -> list[str]:
-    """The number of visits in the manifest is the number in visits.json."""
+    """The number of visits in the manifest is the number in visits.json, and its figures (when
+    it has any) are those of these visits."""
     if VISITS_JSON not in manifest["files"]:
         return []
     try:
@@ -543,4 +552,23 @@ def _count_problems(bundle: zipfile.ZipFile, manifest: Mapping[str, Any]) -> lis
         return [f"{VISITS_JSON} holds no list of visits"]
     if counted != len(visits):
         return [f"the manifest counts {counted} visits, {VISITS_JSON} holds {len(visits)}"]
+    return _figure_problems(manifest, visits)
+
+
+def _figure_problems(manifest: Mapping[str, Any], visits: list) -> list[str]:
+    """Only the sections the manifest has, and new known values only if they are 0: a later Nabd
+    that counts more still verifies an older bundle."""
+    listed = manifest.get("figures")
+    if listed is None:
+        return []
+    try:
+        figures = session_figures(visits)
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        return [f"{VISITS_JSON} holds visits whose figures cannot be counted ({error!r})"]
+    if not isinstance(listed, dict) or any(
+        not isinstance(items, dict)
+        or {item: n for item, n in figures.get(section, {}).items() if n or item in items} != items
+        for section, items in listed.items()
+    ):
+        return [f"the manifest's figures are not those of the visits in {VISITS_JSON}"]
     return []

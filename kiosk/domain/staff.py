@@ -36,6 +36,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     "rest.finish": frozenset({"reception", "doctor", "phlebotomist"}),
     "admin": frozenset(),
     "record.correct": frozenset(),  # the coordinator only, even after the day is closed
+    "report": frozenset(),  # the session report: the coordinator's alone
 }
 # The stage each role works at, for the desk picker.
 ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
