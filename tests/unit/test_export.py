@@ -217,8 +217,10 @@ def campaign_id(app) -> int:
         yield campaign_id
 
 
-def bundle_of(campaign_id: int, day: date | None = CAMPAIGN_DAY, now=GENERATED, zone=ZONE):
-    return build_bundle(db.session, campaign_id, day, now, zone)
+def bundle_of(
+    campaign_id: int, day: date | None = CAMPAIGN_DAY, now=GENERATED, zone=ZONE, passphrase=None
+):
+    return build_bundle(db.session, campaign_id, day, now, zone, passphrase)
 
 
 def members(bundle: bytes) -> dict[str, bytes]:
@@ -553,7 +555,7 @@ def test_export_then_verify(kiosk, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if path.suffix == ".part"] == []
     verified = kiosk("export", "verify", out)
     assert verified.exit_code == 0, verified.output
-    assert verified.output.strip() == "ok: 3 files verified"
+    assert verified.output.strip() == "ok: 3 files verified (not encrypted)"
 
 
 def test_export_picks_the_campaign_and_its_day_by_itself(kiosk, tmp_path):
