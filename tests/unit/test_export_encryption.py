@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -48,6 +50,26 @@ def test_every_member_is_aes_256_and_the_standard_library_cannot_read_it(campaig
     assert b"Fatima" not in encrypted and "فاطمة".encode() not in encrypted
     with zipfile.ZipFile(io.BytesIO(encrypted)) as opened, pytest.raises(RuntimeError):
         opened.read(MANIFEST)
+
+
+@pytest.mark.skipif(
+    shutil.which("7z") is None, reason="7-Zip is missing: `make seven-zip` installs p7zip-full"
+)
+def test_7_zip_opens_the_encrypted_bundle_with_the_passphrase_only(campaign_id, tmp_path):
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(encrypted_bundle(campaign_id))
+
+    def seven_zip(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["7z", *args], capture_output=True, timeout=60, check=False)
+
+    listing = seven_zip("l", "-slt", str(path)).stdout.decode()
+    assert listing.count("Method = AES-256 Deflate") == len(members(bundle_of(campaign_id)))
+    opened = seven_zip("x", "-so", f"-p{PASSPHRASE}", str(path), VISITS_CSV)
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout == members(bundle_of(campaign_id))[VISITS_CSV]
+    refused = seven_zip("t", "-pnot-the-passphrase", str(path))
+    assert refused.returncode != 0
+    assert b"Wrong password" in refused.stdout + refused.stderr
 
 
 @pytest.mark.parametrize(
