@@ -45,6 +45,7 @@ MANIFEST = "manifest.json"
 VISITS_CSV = "visits.csv"
 VISITS_JSON = "visits.json"
 EVENTS_CSV = "events.csv"
+FHIR_JSON = "fhir.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a ZIP can hold: the same bytes every time
 MANIFEST_MAX_BYTES = 1_000_000
 # What the files of one bundle may take once unpacked: a day is a few megabytes.
@@ -149,6 +150,8 @@ def build_bundle(
 ) -> bytes:
     """The ZIP of one campaign's visits: of one day, or of every day when `day` is None;
     encrypted with AES-256 when a passphrase is given."""
+    from kiosk.domain.fhir import fhir_bundle  # it builds on this module's rows
+
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise ValueError(f"no campaign with id {campaign_id}")
@@ -161,12 +164,14 @@ def build_bundle(
             {"schema_version": SCHEMA_VERSION, "campaign": summary, "visits": visits}
         ),
     }
+    fhir = fhir_bundle(session, campaign.id, day, visits, zone)
+    files[FHIR_JSON] = json_bytes(fhir)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "generator": generator(),
         "generated_at": iso_time(now, zone),
         "campaign": summary,
-        "counts": count_visits(visits),
+        "counts": {**count_visits(visits), "fhir_resources": count_resources(fhir)},
         "files": {name: file_entry(content) for name, content in files.items()},
     }
     return zip_bytes({MANIFEST: json_bytes(manifest), **files}, passphrase)
@@ -192,6 +197,17 @@ def count_visits(visits: Sequence[Mapping[str, Value]]) -> dict[str, Any]:
         "donations": {**dict.fromkeys(DONATION_OUTCOMES, 0), **dict(sorted(outcomes.items()))},
         "deferrals": sum(1 for row in visits if str(row["decision"]).startswith("deferred")),
     }
+
+
+def count_resources(fhir: Any) -> dict[str, int]:
+    """The resources of a FHIR Bundle by type; ValueError if it is not one."""
+    if not isinstance(fhir, dict) or fhir.get("resourceType") != "Bundle":
+        raise ValueError("not a FHIR Bundle")
+    entries = fhir.get("entry", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ValueError("the Bundle's entries are not a list of objects")
+    types = Counter(str((entry.get("resource") or {}).get("resourceType")) for entry in entries)
+    return dict(sorted(types.items()))
 
 
 def generator() -> str:
@@ -625,4 +641,18 @@ def _count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -
         return [f"{VISITS_JSON} holds no list of visits"]
     if counted != len(visits):
         return [f"the manifest counts {counted} visits, {VISITS_JSON} holds {len(visits)}"]
+    return _fhir_count_problems(members, manifest)
+
+
+def _fhir_count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
+    """The resources the manifest counts by type are those in fhir.json."""
+    if FHIR_JSON not in manifest["files"]:
+        return []
+    try:
+        found = count_resources(json.loads(members[FHIR_JSON].decode("utf-8")))
+        counted = manifest["counts"]["fhir_resources"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return [f"{FHIR_JSON} or the manifest's counts cannot be read ({error})"]
+    if counted != found:
+        return [f"the manifest counts {counted} FHIR resources, {FHIR_JSON} holds {found}"]
     return []

@@ -159,7 +159,7 @@ def test_export_encrypted_then_verify_with_either_name(kiosk, tmp_path, monkeypa
     for command in (("export", "verify"), ("verify-export",)):
         verified = kiosk(*command, out, "--passphrase-env", "NABD_PASSPHRASE")
         assert verified.exit_code == 0, verified.output
-        assert verified.output.strip() == "ok: 3 files verified, encrypted"
+        assert verified.output.strip() == "ok: 4 files verified, encrypted"
 
 
 def test_verify_without_or_with_a_wrong_passphrase_fails(kiosk, tmp_path, monkeypatch):
