@@ -22,15 +22,16 @@ from flask.cli import AppGroup, with_appcontext
 from kiosk.db import db
 from kiosk.domain.export import (
     PASSPHRASE_MIN_LENGTH,
-    build_bundle,
     campaign_to_export,
     default_day,
-    read_manifest,
+    prepare_export,
+    record_export,
     verify_bundle,
 )
 from kiosk.timezones import venue_zone
 
 VERIFY_EXPORT = "verify-export"
+CLI_ACTOR = "coordinator"  # in the audit log, when the shell does not say who runs the command
 HEALTH_DATA_WARNING = (
     "warning: {path} is not encrypted and holds donors' health data: encrypt it with "
     "--passphrase-env VAR (AES-256, opens in 7-Zip), or keep it on an encrypted drive, hand it "
@@ -135,13 +136,12 @@ def _export(
         )
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists already; add --force to replace it")
-    data = build_bundle(db.session, campaign.id, day, now, zone, passphrase)
-    report = verify_bundle(data, passphrase)
-    if not report.ok:  # never expected: a bundle that fails its own check is not written
-        raise click.ClickException(f"the bundle does not verify: {report.problems[0]}")
-    write_atomically(out, data)
-    manifest = read_manifest(data, passphrase)
-    click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(manifest)}")
+    export = prepare_export(db.session, campaign, day, now, zone, passphrase)
+    write_atomically(out, export.data)
+    record_export(
+        db.session, campaign, day, export, os.environ.get("USER") or CLI_ACTOR, "server", now
+    )
+    click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(export.manifest)}")
     if passphrase is None:
         click.echo(HEALTH_DATA_WARNING.format(path=out), err=True)
     else:

@@ -33,6 +33,7 @@ from pyzipper.zipfile_aes import AESZipInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from kiosk.db import write_transaction
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import DONATION_OUTCOMES
@@ -656,3 +657,67 @@ def _fhir_count_problems(members: Mapping[str, bytes], manifest: Mapping[str, An
     if counted != found:
         return [f"the manifest counts {counted} FHIR resources, {FHIR_JSON} holds {found}"]
     return []
+
+
+# --- exporting, and its line in the audit log ---------------------------------------------------
+
+EXPORT_ACTION = "export"
+
+
+@dataclass(frozen=True)
+class Export:
+    data: bytes
+    manifest: dict[str, Any]
+    encrypted: bool
+
+
+def bundle_file_name(campaign: Campaign, day: date | None) -> str:
+    """KHE-2026-11-24_2026-11-24.zip: the campaign's code, then the day (or "all")."""
+    return f"{campaign.code}_{day.isoformat() if day else 'all'}.zip"
+
+
+def prepare_export(
+    session: Session,
+    campaign: Campaign,
+    day: date | None,
+    now: datetime,
+    zone: ZoneInfo,
+    passphrase: str | None = None,
+) -> Export:
+    """The bundle, checked against its own manifest (a bundle that fails is never handed out)."""
+    data = build_bundle(session, campaign.id, day, now, zone, passphrase)
+    report = verify_bundle(data, passphrase)
+    if not report.ok:  # never expected
+        raise RuntimeError(f"the bundle does not verify: {report.problems[0]}")
+    return Export(data, read_manifest(data, passphrase), report.encrypted)
+
+
+def record_export(
+    session: Session,
+    campaign: Campaign,
+    day: date | None,
+    export: Export,
+    actor_name: str,
+    device: str,
+    now: datetime,
+) -> Event:
+    """Who exported which day, from where, and the counts: nothing about any one donor."""
+    counts = export.manifest["counts"]
+    detail = {
+        "day": day and day.isoformat(),
+        "visits": counts["visits"],
+        "donations": sum(counts["donations"].values()),
+        "deferrals": counts["deferrals"],
+        "encrypted": export.encrypted,
+    }
+    with write_transaction(session):
+        event = Event(
+            at=now,
+            campaign_id=campaign.id,
+            actor=actor_name,
+            device=device,
+            action=EXPORT_ACTION,
+            detail=json.dumps(detail, sort_keys=True),
+        )
+        session.add(event)
+    return event
