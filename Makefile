@@ -51,3 +51,15 @@ system-test-deps:
 	    echo "Browser tests need Debian's chromium and fonts-noto-core: run 'sudo apt-get install chromium fonts-noto-core'"; \
 	  fi; \
 	fi
+
+# The export's encryption test opens an encrypted bundle with 7-Zip, as the centre's clerk would.
+.PHONY: seven-zip
+system-test-deps: seven-zip
+seven-zip:
+	@if ! command -v 7z >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq p7zip-full >/dev/null; \
+	  else \
+	    echo "The 7-Zip check of encrypted bundles needs Debian's p7zip-full: run 'sudo apt-get install p7zip-full'"; \
+	  fi; \
+	fi

@@ -115,8 +115,9 @@ class Event(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
-    # What an action touched, by name only (e.g. the fields a correction changed).
-    detail: Mapped[str | None] = mapped_column(String(200))
+    # What an action touched, by name or count (the fields a correction changed, an export's
+    # counts): never a name or a health value.
+    detail: Mapped[str | None] = mapped_column(Text)
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()

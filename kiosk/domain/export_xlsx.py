@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 VISITS_SHEET = "Visits"
 SUMMARY_SHEET = "Summary"
@@ -57,7 +58,9 @@ def xlsx_bytes(
     _fill(workbook.create_sheet(), SUMMARY_SHEET, SUMMARY_COLUMNS, summary_rows(campaign, figures))
     _fill(workbook.create_sheet(), EVENTS_SHEET, event_columns, events)
     saved = io.BytesIO()
-    workbook.save(saved)
+    # ExcelWriter, not workbook.save(): save() stamps the workbook as modified now.
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
     return _with_fixed_dates(saved.getvalue())
 
 

@@ -37,6 +37,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     "admin": frozenset(),
     "record.correct": frozenset(),  # the coordinator only, even after the day is closed
     "report": frozenset(),  # the session report: the coordinator's alone
+    "export": frozenset(),  # the day's bundle holds every donor's health data
 }
 # The stage each role works at, for the desk picker.
 ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
