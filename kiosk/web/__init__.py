@@ -48,6 +48,9 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, records_bp, display_bp):
         app.register_blueprint(blueprint)
+    from kiosk.web.printing import init_printing
+
+    init_printing(app)
     app.after_request(_protective_headers)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
