@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from dataclasses import dataclass
 
@@ -106,6 +107,23 @@ class AppendingFile(escpos_printers.File):
             raise DeviceNotFoundError(f"cannot open {self.devfile}: {error.strerror}") from error
 
 
+class ClosingNetwork(escpos_printers.Network):
+    """python-escpos's network printer, with the socket closed when the printer refuses it."""
+
+    def open(self, raise_not_found: bool = True) -> None:
+        if self._device:
+            self.close()
+        connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        connection.settimeout(self.timeout)
+        try:
+            connection.connect((self.host, self.port))
+        except OSError as error:
+            connection.close()
+            self.device = None
+            raise DeviceNotFoundError(f"no answer from {self.host}:{self.port}: {error}") from None
+        self.device = connection
+
+
 class CupsRawQueue(escpos_printers.Dummy):
     """A CUPS queue fed raw bytes through CUPS's own client, `lp -o raw`: the job is handed over
     whole on close, and a refused job (no such queue, CUPS stopped) raises."""
@@ -141,7 +159,7 @@ def connect(spec: PrinterSpec, model: str = "default"):
             spec.vendor, spec.product, timeout=TIMEOUT_SECONDS * 1000, profile=model
         )
     if spec.kind == "network":
-        return escpos_printers.Network(spec.host, spec.port, timeout=TIMEOUT_SECONDS, profile=model)
+        return ClosingNetwork(spec.host, spec.port, timeout=TIMEOUT_SECONDS, profile=model)
     if spec.kind == "serial":
         return escpos_printers.Serial(
             spec.device, baudrate=spec.baud, timeout=TIMEOUT_SECONDS, profile=model

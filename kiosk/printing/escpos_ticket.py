@@ -61,7 +61,7 @@ def qr_image(url: str, paper: Paper) -> Image.Image:
     code = _qr(url)
     code.box_size = qr_module_size(url, paper)
     picture = code.make_image().get_image().convert("1")
-    strip = Image.new("1", (paper.dots, picture.height), 1)
+    strip = Image.new("1", (paper.dots, picture.height), 255)
     strip.paste(picture, ((paper.dots - picture.width) // 2, 0))
     return strip
 
@@ -78,7 +78,7 @@ def ticket_image(
     """The whole ticket as one picture (the QR as an image), what the paper shows."""
     header, footer = blocks(layout, paper, font_path, use_raqm)
     parts = [header] + ([qr_image(layout.url, paper)] if layout.url else []) + [footer]
-    image = Image.new("1", (paper.dots, sum(part.height for part in parts)), 1)
+    image = Image.new("1", (paper.dots, sum(part.height for part in parts)), 255)
     top = 0
     for part in parts:
         image.paste(part, (0, top))
