@@ -166,6 +166,7 @@ def ticket_printer_hook():
         return None
 
     def queue_ticket(session: Session, visit: Visit, token: str) -> None:
+        session.flush()  # a new visit's campaign and donor, loaded
         add_job(session, ticket_layout(visit, token, visit.language), now(), visit=visit)
 
     return queue_ticket
