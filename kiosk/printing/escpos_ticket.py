@@ -11,7 +11,7 @@ import copy
 import qrcode
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
-from PIL import Image
+from PIL import Image, ImageOps
 
 from kiosk.printing.layout import Layout
 from kiosk.printing.paper import Paper
@@ -90,10 +90,10 @@ def escpos_bytes(
     layout: Layout, paper: Paper, font_path: str, use_raqm: bool | None = None
 ) -> bytes:
     printer = _dummy_for(paper)
-    header, footer = blocks(layout, paper, font_path, use_raqm)
     printer.hw("INIT")
-    printer.set(align="center")
-    printer.image(header, impl="bitImageRaster")
+    printer.set(align="center")  # the printer centres each image, trimmed to its ink
+    for line in header_lines(layout):
+        _print_trimmed(printer, render_block([line], paper.dots, font_path, use_raqm))
     if layout.url:
         if paper.native_qr:
             printer.qr(
@@ -101,14 +101,25 @@ def escpos_bytes(
             )
             printer.ln()
         else:
-            printer.image(qr_image(layout.url, paper), impl="bitImageRaster")
-    if layout.lines:
-        printer.image(footer, impl="bitImageRaster")
+            _print_trimmed(printer, qr_image(layout.url, paper))
+    for line in footer_lines(layout):
+        _print_trimmed(printer, render_block([line], paper.dots, font_path, use_raqm))
     if paper.cutter:
         printer.cut()
     else:
         printer.ln(FEED_LINES_WITHOUT_CUTTER)
     return printer.output
+
+
+def _print_trimmed(printer: Dummy, strip: Image.Image) -> None:
+    """A text strip without its blank sides: a big number or a short name sends half the
+    bytes, which matters on a 9600-baud serial or Bluetooth printer."""
+    ink = ImageOps.invert(strip.convert("L")).getbbox()
+    if ink is None:
+        return
+    left = ink[0] // 8 * 8
+    right = min(strip.width, -(-ink[2] // 8) * 8)
+    printer.image(strip.crop((left, 0, right, strip.height)), impl="bitImageRaster")
 
 
 def _dummy_for(paper: Paper) -> Dummy:
