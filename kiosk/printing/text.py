@@ -7,6 +7,7 @@ before a plain left-to-right drawing. Never both: that would reverse the text tw
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ KNOWN_FONTS = (
     "C:/Windows/Fonts/DejaVuSans.ttf",
 )
 FONTCONFIG_QUERY = "DejaVu Sans:charset=0627 2d30 0041"
+
+
+# Rows break at ordinary spaces only: a no-break space keeps "24 février 2027" on one row.
+_BREAKABLE_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 class FontError(RuntimeError):
@@ -132,10 +137,12 @@ def _fallback_measure(font: ImageFont.FreeTypeFont):
 
 def wrap(text: str, measure, width: int) -> list[str]:
     """Words in logical order, as many to a row as `measure` says fit; a word longer than a row
-    is cut."""
+    is cut. Words are separated by ordinary spaces only (see _BREAKABLE_SPACE)."""
     rows: list[str] = []
     current = ""
-    for word in text.split():
+    for word in _BREAKABLE_SPACE.split(text):
+        if not word:
+            continue
         candidate = f"{current} {word}" if current else word
         if measure(candidate) <= width:
             current = candidate

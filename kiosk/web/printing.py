@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, abort, current_app, render_template, url_for
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import force_locale, format_date, format_datetime, gettext
 from sqlalchemy.orm import Session
 
 from kiosk.config import ConfigError
@@ -99,8 +99,6 @@ def slip_layout(visit: Visit) -> Layout | None:
 
 
 def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
-    from flask_babel import format_date
-
     screening, donation = visit.screening, visit.donation
     if visit.stage == "deferred" and screening is not None:
         if screening.deferral_until:
@@ -108,7 +106,7 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
                 gettext(
                     "Thank you for coming. The doctor asks you to wait before giving blood: "
                     "you will be welcome again from %(date)s.",
-                    date=format_date(screening.deferral_until, "long"),
+                    date=_unbroken(format_date(screening.deferral_until, "long")),
                 )
             ]
         else:
@@ -127,9 +125,17 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
         again = next_donation_date(visit.queue_day, visit.donor.sex, table_for(visit.campaign))
         return "thanks", [
             gettext("Thank you! Your blood will help patients of the region."),
-            gettext("You may give blood again from %(date)s.", date=format_date(again, "long")),
+            gettext(
+                "You may give blood again from %(date)s.",
+                date=_unbroken(format_date(again, "long")),
+            ),
         ]
     return None
+
+
+def _unbroken(text: str) -> str:
+    """A date kept on one printed row."""
+    return text.replace(" ", "\u00a0")
 
 
 def test_layout(language: str = "fr") -> Layout:

@@ -6,6 +6,8 @@ The printer is a file printer whose folder is missing until the test "plugs it i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import CampaignDetails, open_campaign
 from kiosk.models import Event, PrintJob, Visit
+from kiosk.printing.escpos_ticket import ticket_image
 from kiosk.printing.jobs import print_next
 from kiosk.printing.layout import Layout
 from kiosk.web.printing import SETTINGS
@@ -23,7 +26,7 @@ from tests.web.test_medical import GOOD_DONATION, GOOD_SCREENING
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}
-GS_V0 = b"\x1dv0"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "printing"
 
 
 @pytest.fixture
@@ -60,6 +63,13 @@ def all_jobs(app) -> list[PrintJob]:
         found = db.session.scalars(select(PrintJob).order_by(PrintJob.id)).all()
         db.session.expunge_all()
         return found
+
+
+def save_picture(app, layout: Layout, name: str) -> None:
+    """The slip as the printer draws it, to look at in test-artifacts/printing/."""
+    settings = app.extensions[SETTINGS]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ticket_image(layout, settings.paper, settings.font_path).save(ARTIFACTS / name)
 
 
 def staff_client(app, username, desk=None):
@@ -229,6 +239,7 @@ class TestSlips:
         assert layout.url == "" and layout.language == "ar"
         assert "2027" in layout.lines[0] and "فبراير" in layout.lines[0]
         assert len(layout.lines) == 2  # the reason, as the doctor allowed
+        save_picture(app, layout, "slip-deferral-ar.png")
 
     def test_an_eligible_donor_gets_no_slip_and_a_donation_gets_the_thank_you(
         self, app, doctor, token
@@ -242,6 +253,7 @@ class TestSlips:
         assert thanks.kind == "thanks"
         layout = Layout.from_json(thanks.layout)
         assert any("2027" in line for line in layout.lines)  # the next eligible date
+        save_picture(app, layout, "slip-thanks-ar.png")
 
 
 class TestCoordinator:
