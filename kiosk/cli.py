@@ -34,7 +34,7 @@ from kiosk.printing.text import find_font
 from kiosk.printing.worker import start_worker
 from kiosk.timezones import local_day, venue_zone
 from kiosk.web.printing import SETTINGS as PRINTER_SETTINGS
-from kiosk.web.printing import test_layout
+from kiosk.web.printing import test_page_layout
 
 # (label, endpoint) of the pages printed at start-up, for those the app has.
 START_PAGES = (
@@ -320,7 +320,7 @@ def _test_page(app: Flask):
         app.config["HOST"], int(app.config["PORT"])
     )
     with app.test_request_context():  # texts and times as a request has them
-        return test_layout()
+        return test_page_layout()
 
 
 def _configured_printer(app: Flask):

@@ -138,7 +138,7 @@ def _unbroken(text: str) -> str:
     return text.replace(" ", "\u00a0")
 
 
-def test_layout(language: str = "fr") -> Layout:
+def test_page_layout(language: str = "fr") -> Layout:
     """The page `kiosk printer test` prints: both scripts of the kiosk and Tifinagh."""
     lines = []
     for code in ("fr", "ar"):

@@ -296,3 +296,15 @@ def _raster_widths(data: bytes) -> list[int]:
     from tests.unit.test_printing import raster_widths
 
     return raster_widths(data)
+
+
+def test_printer_preview_saves_the_test_page_without_a_printer(tmp_path):
+    picture = tmp_path / "page.png"
+    output = run_kiosk(
+        tmp_path / "instance", "printer", "preview", str(picture), KIOSK_PRINTER_PROFILE="58mm"
+    )
+    assert "384 dots wide" in output
+    from PIL import Image
+
+    with Image.open(picture) as image:
+        assert image.width == 384
