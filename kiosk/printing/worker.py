@@ -80,17 +80,22 @@ class PrintWorker(threading.Thread):
                 log.exception("print queue: unexpected error")
                 attempt = None
                 failures += 1
-            if attempt is not None and attempt.printed:
-                failures = 0
-                continue
+            else:
+                if attempt is None:  # nothing waits
+                    failures = 0
+                elif attempt.printed:
+                    failures = 0
+                    continue
             if attempt is not None:
-                log.warning(
-                    "printer %s: job %s waits: %s",
-                    self.settings.spec,
-                    attempt.job_id,
-                    attempt.error,
-                )
                 failures += 1
+                if failures == 1 or failures % 10 == 0:  # the log says it, without flooding
+                    log.warning(
+                        "printer %s: job %s waits (%d tries): %s",
+                        self.settings.spec,
+                        attempt.job_id,
+                        failures,
+                        attempt.error,
+                    )
             pause = self.backoff[min(failures, len(self.backoff)) - 1] if failures else IDLE_SECONDS
             self.wake.wait(pause)
             self.wake.clear()
