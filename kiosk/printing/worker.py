@@ -74,6 +74,7 @@ class PrintWorker(threading.Thread):
     def run(self) -> None:
         failures = 0
         while not self.stopping.is_set():
+            self.wake.clear()  # before looking: a job queued from now on wakes the pause below
             try:
                 attempt = self.step()
             except Exception:  # the database itself failed: log, pause, carry on
@@ -98,7 +99,6 @@ class PrintWorker(threading.Thread):
                     )
             pause = self.backoff[min(failures, len(self.backoff)) - 1] if failures else IDLE_SECONDS
             self.wake.wait(pause)
-            self.wake.clear()
 
     def step(self):
         from kiosk.db import db
