@@ -173,7 +173,12 @@ def ticket_printer_hook():
 
     def queue_ticket(session: Session, visit: Visit, token: str) -> None:
         session.flush()  # a new visit's campaign and donor, loaded
-        add_job(session, ticket_layout(visit, token, visit.language), now(), visit=visit)
+        try:
+            layout = ticket_layout(visit, token, visit.language)
+        except Exception:  # never a registration lost to the printer: the screen has the ticket
+            log.exception("the ticket of visit %s could not be laid out for the printer", visit.id)
+            return
+        add_job(session, layout, now(), visit=visit)
 
     return queue_ticket
 

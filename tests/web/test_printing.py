@@ -308,3 +308,24 @@ def test_printer_preview_saves_the_test_page_without_a_printer(tmp_path):
 
     with Image.open(picture) as image:
         assert image.width == 384
+
+
+def test_the_printer_is_set_in_the_instance_config_file(make_app, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.toml").write_text(
+        f'printer = "file:{tmp_path / "lp0"}"\nprinter_profile = "58mm"\n', encoding="utf-8"
+    )
+    settings = make_app().extensions[SETTINGS]
+    assert (str(settings.spec), settings.paper.dots) == (f"file:{tmp_path / 'lp0'}", 384)
+
+
+def test_a_ticket_that_cannot_be_laid_out_never_fails_the_registration(app, register, monkeypatch):
+    import kiosk.web.printing
+
+    def broken(*args):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(kiosk.web.printing, "ticket_layout", broken)
+    assert register().status_code == 303
+    assert all_jobs(app) == []
