@@ -48,9 +48,6 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, records_bp, display_bp):
         app.register_blueprint(blueprint)
-    from kiosk.web.printing import init_printing
-
-    init_printing(app)
     app.after_request(_protective_headers)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
@@ -75,6 +72,10 @@ def init_web(app: Flask) -> None:
         outcome_labels=OUTCOME_LABELS,
         threshold_labels=THRESHOLD_LABELS,
     )
+
+    from kiosk.web.printing import init_printing
+
+    init_printing(app)
 
 
 def _protective_headers(response: Response) -> Response:

@@ -26,10 +26,10 @@ from kiosk.domain.staff import may
 from kiosk.domain.validation import age_on
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
+from kiosk.web import printing
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import now, venue_today
 from kiosk.web.messages import STAGE_LABELS, field_message, medical_message
-from kiosk.web.printing import queue_slip
 from kiosk.web.rendering import see_other
 from kiosk.web.staff import home_context, staff_actor
 
@@ -110,7 +110,7 @@ def screening(token: str):
         record_screening(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
     except MedicalError as error:
         return _form_again(token, visit, {}, medical_message(error))
-    queue_slip(visit.id)
+    printing.queue_slip(visit.id)
     return see_other(url_for("records.show", token=token))
 
 
@@ -131,7 +131,7 @@ def donation(token: str):
         if field:
             return _form_again(token, visit, {}, None, {field: medical_message(error)})
         return _form_again(token, visit, {}, medical_message(error))
-    queue_slip(visit.id)
+    printing.queue_slip(visit.id)
     return see_other(url_for("records.show", token=token))
 
 
