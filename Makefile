@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 CATALOGUES := $(wildcard kiosk/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test test-quick lint messages system-test-deps
+.PHONY: run test test-quick lint messages system-test-deps printing-deps
 
-run: $(VENV)/.installed $(COMPILED)
+run: $(VENV)/.installed $(COMPILED) printing-deps
 	$(BIN)/kiosk run
 
-test: $(VENV)/.installed-test $(COMPILED) system-test-deps
+test: $(VENV)/.installed-test $(COMPILED) system-test-deps printing-deps
 	$(BIN)/ruff check kiosk tests
 	$(BIN)/python -m pytest
 
@@ -61,5 +61,17 @@ seven-zip:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq p7zip-full >/dev/null; \
 	  else \
 	    echo "The 7-Zip check of encrypted bundles needs Debian's p7zip-full: run 'sudo apt-get install p7zip-full'"; \
+	  fi; \
+	fi
+
+# Thermal tickets draw Arabic and Tifinagh with Pillow's raqm layout (FriBiDi from Debian) in
+# DejaVu Sans; without FriBiDi they fall back to arabic-reshaper + python-bidi.
+printing-deps: $(VENV)/.installed
+	@if ! $(BIN)/python -c "from PIL import features; raise SystemExit(not features.check('raqm'))" 2>/dev/null \
+	    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfribidi0 fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "Thermal tickets need libfribidi0 and fonts-dejavu-core: run 'sudo apt-get install libfribidi0 fonts-dejavu-core'"; \
 	  fi; \
 	fi

@@ -27,7 +27,14 @@ from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
 from kiosk.network import base_url_for
+from kiosk.printing.connection import status_line
+from kiosk.printing.escpos_ticket import ticket_image
+from kiosk.printing.paper import paper_for
+from kiosk.printing.text import find_font
+from kiosk.printing.worker import start_worker
 from kiosk.timezones import local_day, venue_zone
+from kiosk.web.printing import SETTINGS as PRINTER_SETTINGS
+from kiosk.web.printing import test_page_layout
 
 # (label, endpoint) of the pages printed at start-up, for those the app has.
 START_PAGES = (
@@ -120,6 +127,10 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
                 rule = next(app.url_map.iter_rules(endpoint))
                 click.echo(f"  {label:<26} {base}{rule.rule}")
         click.echo(f"  QR codes on tickets point to {base}")
+        printer = app.extensions.get(PRINTER_SETTINGS)
+        if printer is not None:
+            start_worker(app, printer)
+            click.echo(f"  Tickets print on {printer.describe()}")
         click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
     waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")
 
@@ -268,6 +279,62 @@ def import_donors_command(csv_file: str) -> None:
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{len(report.problems)} problems"
     )
+
+
+@cli.group("printer")
+def printer_group() -> None:
+    """The thermal ticket printer (KIOSK_PRINTER, KIOSK_PRINTER_PROFILE)."""
+
+
+@printer_group.command("test")
+def printer_test() -> None:
+    """Print a test page and report the printer's status in one line."""
+    app = current_app
+    settings = _configured_printer(app)
+    layout = _test_page(app)
+    state = status_line(settings.spec, settings.paper.model)
+    try:
+        settings.send(settings.render(layout))
+    except Exception as error:
+        raise click.ClickException(
+            f"printer {settings.spec}: test page not printed: {_one_line(error)}"
+        ) from None
+    click.echo(f"printer {settings.describe()}: {state}; test page sent")
+
+
+@printer_group.command("preview")
+@click.argument("png_file", type=click.Path(dir_okay=False, writable=True))
+def printer_preview(png_file: str) -> None:
+    """Save the test page as the printer would get it, as a PNG (no printer needed)."""
+    app = current_app
+    settings = app.extensions.get(PRINTER_SETTINGS)
+    paper = settings.paper if settings else paper_for(app.config["PRINTER_PROFILE"])
+    font = settings.font_path if settings else find_font(app.config["PRINTER_FONT"])
+    ticket_image(_test_page(app), paper, font).save(png_file)
+    click.echo(f"Saved {png_file} ({paper.name}, {paper.dots} dots wide)")
+
+
+def _test_page(app: Flask):
+    """The test page's layout; its QR code points to the address phones would use."""
+    app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(
+        app.config["HOST"], int(app.config["PORT"])
+    )
+    with app.test_request_context():  # texts and times as a request has them
+        return test_page_layout()
+
+
+def _configured_printer(app: Flask):
+    settings = app.extensions.get(PRINTER_SETTINGS)
+    if settings is None:
+        raise click.ClickException(
+            "no thermal printer configured: set KIOSK_PRINTER (usb:VENDOR:PRODUCT, "
+            "network:HOST:PORT, serial:DEVICE:BAUD, file:PATH or cups:QUEUE)"
+        )
+    return settings
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 cli.add_command(export_group)

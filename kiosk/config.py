@@ -42,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Africa/Casablanca",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+    # The thermal printer (none: browser printing only), its paper (58mm, 80mm, 80mm-512), a
+    # python-escpos printer model to narrow it, and the font its text is drawn with.
+    "PRINTER": "none",
+    "PRINTER_PROFILE": "80mm",
+    "PRINTER_MODEL": "",
+    "PRINTER_FONT": "",
 }
 
 # Environment variables with names of their own; every other setting is KIOSK_<NAME>.

@@ -200,3 +200,23 @@ class Donation(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship(backref=backref("donation", uselist=False))
+
+
+class PrintJob(db.Model):
+    """A ticket or slip waiting for the thermal printer, or printed. Stored before it is printed,
+    printed in order; the layout (with the ticket's address and the donor's first name) is kept
+    only until printed, then emptied: a reprint builds a new job."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ticket, deferral, thanks, test
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    layout: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(60), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit | None] = relationship()

@@ -7,6 +7,7 @@ back the visit it created, and a CIN already registered in the campaign gives ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -56,11 +57,17 @@ def register(
     request_id: str,
     context: Context,
     answers: str = "{}",
+    print_ticket: Callable[[Session, Visit, str], None] | None = None,
 ) -> Registered:
-    """`answers` is the questionnaire as answered, in its stored (JSON) form."""
+    """`answers` is the questionnaire as answered, in its stored (JSON) form. `print_ticket`, if
+    given, queues the printed ticket in the same transaction (not for a replayed request: its
+    ticket is already queued)."""
     try:
         with write_transaction(session):
-            return _register_locked(session, registration, request_id, context, answers)
+            registered = _register_locked(session, registration, request_id, context, answers)
+            if print_ticket is not None and registered.outcome != "replayed":
+                print_ticket(session, registered.visit, registered.token)
+            return registered
     except IntegrityError:
         # Only reachable where the database lets two writers in at once (PostgreSQL): the other
         # writer stored this request first, so answer with what it stored.

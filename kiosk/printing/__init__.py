@@ -1,1 +1,1 @@
-"""Tickets for the browser (and, later, thermal printers)."""
+"""Tickets and slips: one layout, shown in the browser and printed on ESC/POS thermal printers."""

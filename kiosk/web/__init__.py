@@ -79,6 +79,10 @@ def init_web(app: Flask) -> None:
         threshold_labels=THRESHOLD_LABELS,
     )
 
+    from kiosk.web.printing import init_printing
+
+    init_printing(app)
+
 
 def _protective_headers(response: Response) -> Response:
     headers = response.headers

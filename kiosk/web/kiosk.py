@@ -43,6 +43,7 @@ from kiosk.web.auth import current_staff
 from kiosk.web.context import device, now, pause, venue_today
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
+from kiosk.web.printing import printing_registered, ticket_printer_hook
 from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("kiosk", __name__)
@@ -117,10 +118,16 @@ def submit_registration():
     context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
     try:
         registered = register(
-            db.session, registration, values["request_id"], context, answers_to_json(answers)
+            db.session,
+            registration,
+            values["request_id"],
+            context,
+            answers_to_json(answers),
+            print_ticket=ticket_printer_hook(),
         )
     except CampaignClosed:
         return _render_wizard("review", values, status=409, closed=True)
+    printing_registered()
     again = {"again": 1} if registered.outcome == "already_registered" else {}
     return see_other(url_for("ticket.show", token=registered.token, **again))
 

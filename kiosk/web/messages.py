@@ -218,3 +218,12 @@ THRESHOLD_LABELS = {
     "interval_weeks_f": _l("Weeks between donations, women"),
     "interval_weeks_m": _l("Weeks between donations, men"),
 }
+
+# Thermal printing: what a print job is, and the audit line of a reprint.
+PRINT_KIND_LABELS = {
+    "ticket": _l("Ticket"),
+    "deferral": _l("Deferral slip"),
+    "thanks": _l("Thank-you slip"),
+    "test": _l("Test page"),
+}
+EVENT_LABELS["reprint_ticket"] = _l("Ticket printed again")

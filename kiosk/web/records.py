@@ -27,6 +27,7 @@ from kiosk.domain.staff import may
 from kiosk.domain.validation import age_on
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
+from kiosk.web import printing
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import now, venue_today
 from kiosk.web.messages import RECORD_NOTICES, STAGE_LABELS, field_message, medical_message
@@ -115,6 +116,7 @@ def screening(token: str):
         record_screening(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
     except MedicalError as error:
         return _form_again(token, visit, {}, medical_message(error))
+    printing.queue_slip(visit.id)
     return see_other(url_for("records.show", token=token))
 
 
@@ -135,6 +137,7 @@ def donation(token: str):
         if field:
             return _form_again(token, visit, {}, None, {field: medical_message(error)})
         return _form_again(token, visit, {}, medical_message(error))
+    printing.queue_slip(visit.id)
     return see_other(url_for("records.show", token=token))
 
 

@@ -9,10 +9,12 @@ from kiosk.domain.eligibility import next_donation_date
 from kiosk.domain.medical import table_for
 from kiosk.domain.queue import people_ahead
 from kiosk.domain.registration import find_visit_by_token
+from kiosk.printing.jobs import latest_job
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff
-from kiosk.web.context import public_base_url
+from kiosk.web.i18n import current_language
 from kiosk.web.messages import STAGE_LABELS
+from kiosk.web.printing import ticket_layout
 from kiosk.web.rendering import full_or_fragment
 
 bp = Blueprint("ticket", __name__)
@@ -25,19 +27,17 @@ def _visit_or_404(token: str):
     return visit
 
 
-def status_url(token: str) -> str:
-    return public_base_url() + url_for("ticket.status", token=token)
-
-
 @bp.get("/ticket/<token>")
 def show(token: str):
     visit = _visit_or_404(token)
+    layout = ticket_layout(visit, token, current_language())
     return render_template(
         "ticket/ticket.html",
         visit=visit,
-        campaign=visit.campaign,
-        first_name=visit.donor.first_name,
-        qr=qr_svg(status_url(token)),
+        layout=layout,
+        token=token,
+        job=latest_job(db.session, visit.id),
+        qr=qr_svg(layout.url),
         paper=current_app.config["TICKET_PAPER"],
         home=url_for("staff.index") if current_staff() else url_for("kiosk.start"),
     )

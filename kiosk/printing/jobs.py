@@ -1,0 +1,131 @@
+"""The print queue in the database: a job is stored before anything is sent to the printer, and
+jobs leave the queue one at a time, oldest first, only once the printer took them.
+
+A job that fails (printer off, out of paper, unplugged) stays pending with its error and is tried
+again: the ones behind it wait, so tickets come out in the order the donors registered. Nothing
+is held locked while the printer is being talked to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import write_transaction
+from kiosk.models import PrintJob, Visit
+from kiosk.printing.layout import KINDS, Layout
+
+PENDING = "pending"
+PRINTED = "printed"
+ERROR_LENGTH = 200
+
+
+def add_job(
+    session: Session,
+    layout: Layout,
+    now: datetime,
+    visit: Visit | None = None,
+    requested_by: str = "",
+) -> PrintJob:
+    """Adds the job to the caller's transaction (a registration's, a reprint's)."""
+    if layout.kind not in KINDS:
+        raise ValueError(f"unknown print job kind {layout.kind!r}")
+    job = PrintJob(
+        kind=layout.kind,
+        visit=visit,
+        layout=layout.to_json(),
+        created_at=now,
+        requested_by=requested_by[:60],
+        status=PENDING,
+        attempts=0,
+    )
+    session.add(job)
+    return job
+
+
+def next_pending(session: Session) -> PrintJob | None:
+    return session.scalar(
+        select(PrintJob).where(PrintJob.status == PENDING).order_by(PrintJob.id).limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    job_id: int
+    printed: bool
+    error: str | None = None
+
+
+def print_next(
+    session: Session,
+    render: Callable[[Layout], bytes],
+    send: Callable[[bytes], None],
+    clock: Callable[[], datetime],
+) -> Attempt | None:
+    """Prints the oldest pending job, if any. The job is marked printed only after the printer
+    took every byte; a failure is recorded on the job, which stays first in line."""
+    session.rollback()
+    job = next_pending(session)
+    if job is None:
+        session.rollback()
+        return None
+    job_id, layout = job.id, Layout.from_json(job.layout or "{}")
+    session.rollback()  # no read transaction held while the printer works
+    try:
+        send(render(layout))
+    except Exception as error:  # whatever the printer or its driver raises: retry later
+        message = _one_line(error)
+        with write_transaction(session):
+            failed = session.get(PrintJob, job_id)
+            failed.attempts += 1
+            failed.last_attempt_at = clock()
+            failed.last_error = message[:ERROR_LENGTH]
+        return Attempt(job_id, printed=False, error=message)
+    with write_transaction(session):
+        printed = session.get(PrintJob, job_id)
+        printed.attempts += 1
+        printed.last_attempt_at = printed.printed_at = clock()
+        printed.status = PRINTED
+        printed.last_error = None
+        printed.layout = None  # the ticket's address and the first name are no longer needed
+    return Attempt(job_id, printed=True)
+
+
+def latest_job(session: Session, visit_id: int, kind: str = "ticket") -> PrintJob | None:
+    return session.scalar(
+        select(PrintJob)
+        .where(PrintJob.visit_id == visit_id, PrintJob.kind == kind)
+        .order_by(PrintJob.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class QueueState:
+    pending: int
+    printed: int
+    oldest_pending: PrintJob | None
+    waiting: list[PrintJob]
+
+
+def queue_state(session: Session, shown: int = 10) -> QueueState:
+    counts = dict(
+        session.execute(select(PrintJob.status, func.count()).group_by(PrintJob.status)).all()
+    )
+    waiting = session.scalars(
+        select(PrintJob).where(PrintJob.status == PENDING).order_by(PrintJob.id).limit(shown)
+    ).all()
+    return QueueState(
+        pending=counts.get(PENDING, 0),
+        printed=counts.get(PRINTED, 0),
+        oldest_pending=waiting[0] if waiting else None,
+        waiting=list(waiting),
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

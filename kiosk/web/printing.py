@@ -1,0 +1,247 @@
+"""Thermal printing seen from the web: the layouts built in the donor's language, the jobs queued
+by a registration, a decision or a donation, their status at the kiosk and on the coordinator's
+page, and the staff's reprint button."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, abort, current_app, render_template, url_for
+from flask_babel import force_locale, format_date, format_datetime, gettext
+from sqlalchemy.orm import Session
+
+from kiosk.config import ConfigError
+from kiosk.db import db, write_transaction
+from kiosk.domain.eligibility import next_donation_date
+from kiosk.domain.journey import record_event
+from kiosk.domain.medical import table_for
+from kiosk.domain.registration import find_visit_by_token
+from kiosk.models import Visit
+from kiosk.printing.jobs import add_job, latest_job, queue_state
+from kiosk.printing.layout import Layout
+from kiosk.printing.text import FontError
+from kiosk.printing.worker import PrinterSettings, notify_worker, printer_settings
+from kiosk.web.auth import staff_required
+from kiosk.web.context import now, public_base_url
+from kiosk.web.messages import DEFERRAL_REASON_LABELS, PRINT_KIND_LABELS
+from kiosk.web.rendering import see_other
+from kiosk.web.staff import staff_actor
+
+log = logging.getLogger(__name__)
+bp = Blueprint("printing", __name__)
+SETTINGS = "kiosk_printer"
+MOMENT = "d MMMM y · HH:mm"
+
+
+def init_printing(app: Flask) -> None:
+    try:
+        app.extensions[SETTINGS] = printer_settings(app.config)
+    except (ValueError, FontError) as error:
+        raise ConfigError(str(error)) from None
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        printer=lambda: app.extensions[SETTINGS],
+        ticket_print_job=lambda visit: latest_job(db.session, visit.id),
+        print_queue_state=lambda: queue_state(db.session),
+        print_kind_labels=PRINT_KIND_LABELS,
+    )
+
+
+def configured_printer() -> PrinterSettings | None:
+    return current_app.extensions.get(SETTINGS)
+
+
+# --- layouts ---------------------------------------------------------------------------------
+
+
+def ticket_layout(visit: Visit, token: str, language: str) -> Layout:
+    """The ticket in `language`: what the page shows and the printer prints."""
+    with force_locale(_locale(language)):
+        return Layout(
+            kind="ticket",
+            language=language,
+            campaign=visit.campaign.name,
+            site=visit.campaign.site,
+            moment=format_datetime(visit.registered_at, MOMENT),
+            number_label=gettext("Your number"),
+            number=visit.queue_number,
+            first_name=visit.donor.first_name,
+            url=public_base_url() + url_for("ticket.status", token=token),
+            lines=(
+                gettext(
+                    "Scan to follow your place in the queue. "
+                    "Keep this ticket until the end of your visit."
+                ),
+            ),
+        )
+
+
+def slip_layout(visit: Visit) -> Layout | None:
+    """The deferral slip or the thank-you slip (next eligible date), in the donor's language;
+    None when the visit calls for neither."""
+    language = visit.language
+    with force_locale(_locale(language)):
+        lines = _slip_lines(visit)
+        if lines is None:
+            return None
+        kind, texts = lines
+        return Layout(
+            kind=kind,
+            language=language,
+            campaign=visit.campaign.name,
+            site=visit.campaign.site,
+            moment=format_datetime(now(), MOMENT),
+            number_label=gettext("Number"),
+            number=visit.queue_number,
+            first_name=visit.donor.first_name,
+            lines=tuple(texts),
+        )
+
+
+def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
+    screening, donation = visit.screening, visit.donation
+    if visit.stage == "deferred" and screening is not None:
+        if screening.deferral_until:
+            texts = [
+                gettext(
+                    "Thank you for coming. The doctor asks you to wait before giving blood: "
+                    "you will be welcome again from %(date)s.",
+                    date=_unbroken(format_date(screening.deferral_until, "long")),
+                )
+            ]
+        else:
+            texts = [
+                gettext(
+                    "Thank you for coming. As the doctor explained, giving blood is not "
+                    "possible for you; you can help in many other ways, starting by bringing "
+                    "others."
+                )
+            ]
+        if screening.tell_reason and screening.deferral_reason:
+            reason = DEFERRAL_REASON_LABELS[screening.deferral_reason]
+            texts.append(f"{gettext('Reason:')} {reason}")
+        return "deferral", texts
+    if donation is not None and donation.outcome != "failed_venipuncture":
+        again = next_donation_date(visit.queue_day, visit.donor.sex, table_for(visit.campaign))
+        return "thanks", [
+            gettext("Thank you! Your blood will help patients of the region."),
+            gettext(
+                "You may give blood again from %(date)s.",
+                date=_unbroken(format_date(again, "long")),
+            ),
+        ]
+    return None
+
+
+def _unbroken(text: str) -> str:
+    """A date kept on one printed row."""
+    return text.replace(" ", "\u00a0")
+
+
+def test_page_layout(language: str = "fr") -> Layout:
+    """The page `kiosk printer test` prints: both scripts of the kiosk and Tifinagh."""
+    lines = []
+    for code in ("fr", "ar"):
+        with force_locale(_locale(code)):
+            lines.append(gettext("Printer test page: if you can read this, tickets will print."))
+    lines.append("ⴰⵣⵓⵍ · ⵜⴰⵎⴰⵣⵉⵖⵜ")
+    return Layout(
+        kind="test",
+        language=language,
+        campaign="Nabd · نبض",
+        site=current_app.config["DEFAULT_CAMPAIGN_SITE"],
+        moment=format_datetime(now(), MOMENT),
+        number_label="",
+        number=0,
+        url=current_app.config["BASE_URL"] or "",
+        lines=tuple(lines),
+    )
+
+
+def _locale(language: str) -> str:
+    return f"{language}_MA"
+
+
+# --- queueing --------------------------------------------------------------------------------
+
+
+def ticket_printer_hook():
+    """For the registration: adds the ticket's print job inside its transaction, when a printer
+    is configured; None otherwise."""
+    if configured_printer() is None:
+        return None
+
+    def queue_ticket(session: Session, visit: Visit, token: str) -> None:
+        session.flush()  # a new visit's campaign and donor, loaded
+        try:
+            layout = ticket_layout(visit, token, visit.language)
+        except Exception:  # never a registration lost to the printer: the screen has the ticket
+            log.exception("the ticket of visit %s could not be laid out for the printer", visit.id)
+            return
+        add_job(session, layout, now(), visit=visit)
+
+    return queue_ticket
+
+
+def printing_registered() -> None:
+    """After the commit: wake the worker so the ticket prints at once."""
+    if configured_printer() is not None:
+        notify_worker(current_app)
+
+
+def queue_slip(visit_id: int) -> None:
+    """After a decision or a donation: the slip that goes with it, if any and if a printer is
+    configured. The record is already stored; a failure here is logged, never shown as one."""
+    if configured_printer() is None:
+        return
+    try:
+        with write_transaction(db.session):
+            visit = db.session.get(Visit, visit_id)
+            layout = slip_layout(visit) if visit is not None else None
+            if layout is not None:
+                add_job(db.session, layout, now(), visit=visit, requested_by=staff_actor().name)
+    except Exception:
+        log.exception("the slip of visit %s could not be queued", visit_id)
+        return
+    notify_worker(current_app)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/ticket/<token>/printing")
+def ticket_status(token: str):
+    """The kiosk's line about the printed ticket; polled by the ticket page while it waits."""
+    visit = find_visit_by_token(db.session, token)
+    if visit is None:
+        abort(404)
+    return render_template(
+        "printing/_ticket_status.html", token=token, job=latest_job(db.session, visit.id)
+    )
+
+
+@bp.post("/staff/visits/<token>/reprint")
+@staff_required("visit.view")
+def reprint(token: str):
+    """Prints the ticket again (a lost ticket, a jammed printer): a new job, and an audit line."""
+    visit = find_visit_by_token(db.session, token)
+    if visit is None:
+        abort(404)
+    if configured_printer() is None:
+        return see_other(url_for("ticket.show", token=token))
+    actor = staff_actor()
+    with write_transaction(db.session):
+        visit = db.session.get(Visit, visit.id)
+        add_job(db.session, ticket_layout(visit, token, visit.language), now(), visit, actor.name)
+        record_event(
+            db.session, visit, "reprint_ticket", actor=actor.name, device=actor.device, now=now()
+        )
+    notify_worker(current_app)
+    return see_other(url_for("records.show", token=token) + "#printing")
+
+
+@bp.get("/staff/printing")
+@staff_required("admin")
+def admin_panel():
+    """The coordinator's printer panel alone, for its refresh."""
+    return render_template("printing/_admin_panel.html")
