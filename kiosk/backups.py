@@ -193,12 +193,15 @@ def start_backup_worker(
 
 
 def _unused_name(folder: Path, now: datetime) -> Path:
+    """A name that sorts after every backup already there: copies taken in the same second
+    (a frozen clock, a quick `kiosk backup now`) carry -2, -3 … after the time."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    candidate, suffix = folder / f"{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}", 2
-    while candidate.exists():
-        candidate = folder / f"{BACKUP_PREFIX}{stamp}-{suffix}{BACKUP_SUFFIX}"
-        suffix += 1
-    return candidate
+    same_second = [
+        _taken_order(path)[1] for path in folder.glob(f"{BACKUP_PREFIX}{stamp}*{BACKUP_SUFFIX}")
+    ]
+    if not same_second:
+        return folder / f"{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}"
+    return folder / f"{BACKUP_PREFIX}{stamp}-{max(same_second) + 1}{BACKUP_SUFFIX}"
 
 
 def _taken_order(path: Path) -> tuple[str, int]:
