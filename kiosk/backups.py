@@ -165,31 +165,40 @@ def server_is_running(instance: Path) -> bool:
     return False
 
 
+@dataclass
+class BackupWorker:
+    thread: threading.Thread
+    stopping: threading.Event
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
 def start_backup_worker(
     database: Path,
     folder: Path,
     minutes: float,
     keep: int,
     clock: Callable[[], datetime],
-) -> threading.Thread | None:
+) -> BackupWorker | None:
     """A daemon thread that takes a backup every `minutes` while the server runs (None if
     `minutes` is 0). A failed backup is logged and tried again next time; it never stops the
     server."""
     if minutes <= 0:
         return None
-    stop = threading.Event()
+    stopping = threading.Event()
 
     def every_interval() -> None:
-        while not stop.wait(minutes * 60):
+        while not stopping.wait(minutes * 60):
             try:
                 take_backup(database, folder, clock(), keep)
             except BackupError as error:
                 log.error("backup failed: %s", error)
 
-    worker = threading.Thread(target=every_interval, name="nabd-backups", daemon=True)
-    worker.stop = stop  # type: ignore[attr-defined]  (for tests and an orderly shutdown)
-    worker.start()
-    return worker
+    thread = threading.Thread(target=every_interval, name="nabd-backups", daemon=True)
+    thread.start()
+    return BackupWorker(thread, stopping)
 
 
 def _unused_name(folder: Path, now: datetime) -> Path:

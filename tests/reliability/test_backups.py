@@ -20,6 +20,7 @@ from kiosk.backups import (
     hold_server_lock,
     list_backups,
     rotate,
+    start_backup_worker,
     take_backup,
 )
 from kiosk.cli import cli
@@ -256,3 +257,24 @@ def test_restore_refuses_while_the_server_runs(kiosk, app):
         lock.close()
     assert "the server is running" in line
     assert kiosk("backup", "restore", str(backup), "--yes").exit_code == 0
+
+
+def test_the_backup_worker_keeps_going_after_a_failure(app, tmp_path, caplog):
+    folder = tmp_path / "backups"
+    missing = start_backup_worker(tmp_path / "gone.sqlite3", folder, 0.002, 3, lambda: FROZEN_NOW)
+    working = start_backup_worker(database_of(app), folder, 0.002, 3, lambda: FROZEN_NOW)
+    try:
+        deadline = time.monotonic() + 10
+        while len(list_backups(folder)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        missing.stop()
+        working.stop()
+    assert len(list_backups(folder)) == 3
+    assert missing.thread.is_alive() is False
+    failures = [r for r in caplog.records if r.levelname == "ERROR" and "gone.sqlite3" in r.message]
+    assert len(failures) >= 2  # it tried again after the first failure
+
+
+def test_no_worker_when_backups_are_off(app, tmp_path):
+    assert start_backup_worker(database_of(app), tmp_path, 0, 3, lambda: FROZEN_NOW) is None
