@@ -127,10 +127,11 @@ def restore(backup: Path, database: Path, now: datetime) -> Path | None:
         _create_private(incoming)
         shutil.copyfile(backup, incoming)
         _fsync(incoming)
+        _check(incoming)  # what is put in place is what was checked, even if FILE changed since
         aside = _move_aside(database, backup_folder(database.parent), now)
         os.replace(incoming, database)
         _fsync_folder(database.parent)
-    except OSError as error:
+    except (sqlite3.Error, OSError) as error:
         raise BackupError(f"cannot restore {backup}: {error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):

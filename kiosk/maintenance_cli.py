@@ -145,6 +145,8 @@ def purge_command(before: datetime, yes: bool) -> None:
     """Delete the visits and donors' personal data of campaigns the centre has received."""
     app = current_app
     now, days, day = app.config["CLOCK"](), int(app.config["RETENTION_DAYS"]), before.date()
+    if days < 0:
+        raise click.ClickException(f"KIOSK_RETENTION_DAYS must be 0 or more, not {days}")
     plan = plan_purge(db.session, day, now, days)
     for kept in plan.kept:
         click.echo(f"kept: {kept.campaign.code}: {kept.reason}", err=True)

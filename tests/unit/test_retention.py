@@ -296,3 +296,11 @@ def test_purge_needs_a_date(kiosk):
     result = kiosk("purge", "--before", "2026-13-01")
     assert result.exit_code == 2
     assert "--before" in result.output
+
+
+def test_a_negative_retention_is_refused(kiosk, monkeypatch, two_campaigns):
+    monkeypatch.setenv("KIOSK_RETENTION_DAYS", "-1")
+    result = kiosk("purge", "--before", "2027-01-01", "--yes")
+    assert result.exit_code == 1
+    assert "KIOSK_RETENTION_DAYS must be 0 or more" in result.output
+    assert visit_count(two_campaigns) == 5
