@@ -24,6 +24,7 @@ from kiosk.backups import (
     take_backup,
 )
 from kiosk.cli import cli
+from kiosk.config import ConfigError, load_settings
 from kiosk.db import db
 from kiosk.domain.registration import Context, register
 from kiosk.models import Campaign
@@ -214,6 +215,28 @@ def corrupted_copy(app, tmp_path: Path) -> Path:
     return bad
 
 
+def index_swapped_copy(app, tmp_path: Path) -> Path:
+    """Readable, but two indexes point at each other's pages: only integrity_check sees it."""
+    register_some(app, 1, 30)
+    copy = take_backup(database_of(app), tmp_path / "copies", FROZEN_NOW, 5)
+    connection = sqlite3.connect(copy)
+    roots = dict(
+        connection.execute(
+            "SELECT name, rootpage FROM sqlite_master WHERE name IN (?, ?)",
+            ("ix_visit_queue", "ix_event_visit_id"),
+        )
+    )
+    connection.execute("PRAGMA writable_schema=ON")
+    for name, other in (
+        ("ix_visit_queue", "ix_event_visit_id"),
+        ("ix_event_visit_id", "ix_visit_queue"),
+    ):
+        connection.execute("UPDATE sqlite_master SET rootpage=? WHERE name=?", (roots[other], name))
+    connection.commit()
+    connection.close()
+    return copy
+
+
 def not_nabd(tmp_path: Path) -> Path:
     path = tmp_path / "other.sqlite3"
     connection = sqlite3.connect(path)
@@ -230,8 +253,9 @@ def not_nabd(tmp_path: Path) -> Path:
         (lambda app, tmp: (tmp / "junk").write_text("hello") and tmp / "junk", "not a readable"),
         (lambda app, tmp: not_nabd(tmp), "not a Nabd database"),
         (corrupted_copy, ""),
+        (index_swapped_copy, "fails its integrity check: row 1 missing from index"),
     ],
-    ids=["absent", "not-sqlite", "not-nabd", "corrupt"],
+    ids=["absent", "not-sqlite", "not-nabd", "corrupt", "bad-index"],
 )
 def test_restore_refuses_a_bad_file_in_one_line_and_changes_nothing(
     kiosk, app, tmp_path, make, message
@@ -278,3 +302,15 @@ def test_the_backup_worker_keeps_going_after_a_failure(app, tmp_path, caplog):
 
 def test_no_worker_when_backups_are_off(app, tmp_path):
     assert start_backup_worker(database_of(app), tmp_path, 0, 3, lambda: FROZEN_NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"), [("0.5", 0.5), ("10", 10.0), ("0", 0.0), ("soon", None)]
+)
+def test_backup_minutes_is_a_number(tmp_path, value, minutes):
+    environ = {"KIOSK_BACKUP_MINUTES": value}
+    if minutes is None:
+        with pytest.raises(ConfigError, match="KIOSK_BACKUP_MINUTES must be a number"):
+            load_settings(tmp_path, environ, None)
+    else:
+        assert load_settings(tmp_path, environ, None)["BACKUP_MINUTES"] == minutes
