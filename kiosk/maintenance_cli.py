@@ -53,14 +53,14 @@ def start_server_backups(app: Flask) -> str:
     return f"  Backups every {minutes:g} min into {folder} (the last {keep} kept)"
 
 
-def _settings() -> tuple[Path, Path]:
-    """The instance folder and the SQLite database file, from the settings alone."""
+def _settings() -> tuple[Path, Path, dict]:
+    """The instance folder, the SQLite database file and the settings, without the app."""
     instance = instance_folder()
     settings = load_settings(instance, os.environ, None)
     database = sqlite_path(settings["SQLALCHEMY_DATABASE_URI"])
     if database is None:
         raise click.ClickException(NOT_SQLITE)
-    return instance, database
+    return instance, database, settings
 
 
 @click.group("backup")
@@ -71,8 +71,8 @@ def backup_group() -> None:
 @backup_group.command("now")
 def backup_now() -> None:
     """Take a backup now (safe while the server runs)."""
-    instance, database = _settings()
-    keep = int(load_settings(instance, os.environ, None)["BACKUP_KEEP"])
+    instance, database, settings = _settings()
+    keep = int(settings["BACKUP_KEEP"])
     try:
         path = take_backup(database, backup_folder(instance), datetime.now(UTC), keep)
     except BackupError as error:
@@ -83,7 +83,7 @@ def backup_now() -> None:
 @backup_group.command("list")
 def backup_list() -> None:
     """List the backups, oldest first."""
-    instance, _ = _settings()
+    instance, _, _ = _settings()
     backups = list_backups(backup_folder(instance))
     if not backups:
         click.echo(f"No backup in {backup_folder(instance)} yet: kiosk backup now")
@@ -97,7 +97,7 @@ def backup_list() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def backup_restore(backup: Path, yes: bool) -> None:
     """Replace the database with BACKUP after checking it; the replaced one is kept aside."""
-    instance, database = _settings()
+    instance, database, _ = _settings()
     if server_is_running(instance):
         raise click.ClickException(
             "the server is running on this instance: stop it (Ctrl+C) before restoring"

@@ -314,3 +314,9 @@ def test_backup_minutes_is_a_number(tmp_path, value, minutes):
             load_settings(tmp_path, environ, None)
     else:
         assert load_settings(tmp_path, environ, None)["BACKUP_MINUTES"] == minutes
+
+
+def test_backup_commands_point_postgresql_to_its_own_tools(kiosk, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nabd@127.0.0.1/nabd")
+    for command in (("backup", "now"), ("backup", "list"), ("backup", "restore", "x", "--yes")):
+        assert "pg_dump" in one_line_error(kiosk(*command))
