@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
+from kiosk.backups import hold_server_lock
 from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import (
@@ -26,6 +27,12 @@ from kiosk.domain.eligibility import TABLES
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
+from kiosk.maintenance_cli import (
+    backup_group,
+    confirm_received_command,
+    purge_command,
+    start_server_backups,
+)
 from kiosk.network import base_url_for
 from kiosk.printing.connection import status_line
 from kiosk.printing.escpos_ticket import ticket_image
@@ -131,7 +138,10 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
         if printer is not None:
             start_worker(app, printer)
             click.echo(f"  Tickets print on {printer.describe()}")
+        click.echo(start_server_backups(app))
         click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
+    # Held until the process ends: `kiosk backup restore` refuses while the server runs.
+    app.extensions["nabd_server_lock"] = hold_server_lock(app.instance_path)
     waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")
 
 
@@ -339,6 +349,9 @@ def _one_line(error: BaseException) -> str:
 
 cli.add_command(export_group)
 cli.add_command(verify_command, VERIFY_EXPORT)
+cli.add_command(backup_group)
+cli.add_command(purge_command)
+campaign_group.add_command(confirm_received_command)
 
 
 def main() -> None:

@@ -48,6 +48,12 @@ DEFAULTS: dict[str, Any] = {
     "PRINTER_PROFILE": "80mm",
     "PRINTER_MODEL": "",
     "PRINTER_FONT": "",
+    # While `kiosk run` serves, a copy of the SQLite database every BACKUP_MINUTES (0: never)
+    # into instance/backups/, keeping the last BACKUP_KEEP.
+    "BACKUP_MINUTES": 10.0,
+    "BACKUP_KEEP": 12,
+    # Days a campaign's visits are kept after the centre confirmed it received the export.
+    "RETENTION_DAYS": 30,
 }
 
 # Environment variables with names of their own; every other setting is KIOSK_<NAME>.
@@ -120,6 +126,11 @@ def _typed_like_default(key: str, value: str, name: str) -> Any:
             return int(value)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {value!r}") from None
     return value
 
 

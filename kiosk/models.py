@@ -28,6 +28,10 @@ class Campaign(db.Model):
     rules: Mapped[str] = mapped_column(String(20), default="morocco", server_default="morocco")
     thresholds: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     bag_numbers: Mapped[str] = mapped_column(String(200), default="any", server_default="any")
+    # The coordinator's word that the regional centre received the export (kiosk campaign
+    # confirm-received), and when the visits' personal data was purged (kiosk purge).
+    export_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Donor(db.Model):
@@ -116,7 +120,7 @@ class Event(db.Model):
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
     # What an action touched, by name or count (the fields a correction changed, an export's
-    # counts): never a name or a health value.
+    # counts, what a purge removed): never a name or a health value.
     detail: Mapped[str | None] = mapped_column(Text)
 
     visit: Mapped[Visit | None] = relationship()
