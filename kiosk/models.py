@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from kiosk.db import UTCDateTime, db
@@ -45,7 +45,7 @@ class Donor(db.Model):
     blood_group: Mapped[str | None] = mapped_column(String(3))
     last_donation_on: Mapped[date | None]
     deferred_until: Mapped[date | None]
-    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=text("0"))
+    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=false())
     deferral_reason: Mapped[str | None] = mapped_column(String(40))
 
 
