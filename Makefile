@@ -51,3 +51,11 @@ system-test-deps:
 	    echo "Browser tests need Debian's chromium and fonts-noto-core: run 'sudo apt-get install chromium fonts-noto-core'"; \
 	  fi; \
 	fi
+	@# The PostgreSQL tests start a private server from Debian's binaries (tests/postgres.py).
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL tests need Debian's postgresql (they skip without it): run 'sudo apt-get install postgresql'"; \
+	  fi; \
+	fi
