@@ -25,7 +25,7 @@ from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
-from kiosk.export_cli import export_group
+from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
 from kiosk.network import base_url_for
 from kiosk.timezones import local_day, venue_zone
 
@@ -271,6 +271,7 @@ def import_donors_command(csv_file: str) -> None:
 
 
 cli.add_command(export_group)
+cli.add_command(verify_command, VERIFY_EXPORT)
 
 
 def main() -> None:

@@ -115,6 +115,8 @@ class Event(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    # Counts or codes only (e.g. what a purge removed), never a name or a health value.
+    detail: Mapped[str | None] = mapped_column(Text)
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()
