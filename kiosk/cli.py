@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
+from kiosk.central_cli import central_group
 from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import (
@@ -272,6 +273,7 @@ def import_donors_command(csv_file: str) -> None:
 
 cli.add_command(export_group)
 cli.add_command(verify_command, VERIFY_EXPORT)
+cli.add_command(central_group)
 
 
 def main() -> None:

@@ -199,3 +199,23 @@ class Donation(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship(backref=backref("donation", uselist=False))
+
+
+class ImportedBundle(db.Model):
+    """A venue's end-of-day bundle loaded into the regional centre's database (`kiosk central
+    import`). The SHA-256 of its manifest (which holds the SHA-256 of every other file) names the
+    bundle: the same bundle imported again is recognised and changes nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    day: Mapped[date]
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visits: Mapped[int]
+    donations: Mapped[int]
+    deferrals: Mapped[int]
+    events: Mapped[int]
+    conflicts: Mapped[int]
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
