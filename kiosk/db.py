@@ -85,6 +85,7 @@ def _transaction(engine: Engine | Connection) -> Iterator[Connection]:
 
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_on_connect)
         event.listen(engine, "begin", _postgres_on_begin)
     if engine.dialect.name != "sqlite":
         return
@@ -103,6 +104,13 @@ def create_schema(engine: Engine, metadata) -> list[str]:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         metadata.create_all(connection)
         return add_missing_columns(connection, metadata)
+
+
+def _postgres_on_connect(dbapi_connection, connection_record) -> None:
+    """A writer waits for the write lock as long as SQLite's busy timeout, then fails cleanly."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.commit()
 
 
 def _postgres_on_begin(connection) -> None:

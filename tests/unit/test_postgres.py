@@ -80,6 +80,8 @@ def test_write_transactions_take_the_write_lock_and_reads_do_not(pg_app):
                 )
         finally:
             event.remove(db.engine, "before_cursor_execute", remember)
+        lock_timeout = db.session.scalar(text("SHOW lock_timeout"))
+    assert lock_timeout == "10s"  # as long as SQLite's busy timeout
     locks = [statement for statement in seen if "pg_advisory_xact_lock" in statement]
     assert locks == [f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"]
     assert held == 1
