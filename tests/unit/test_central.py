@@ -426,3 +426,15 @@ def test_a_bundle_with_well_hashed_but_wrong_values_is_refused(
     with pytest.raises(ImportRefused, match="visits.json, visit 1") as refused:
         read_bundle("odd.zip", bundle)
     assert message in str(refused.value)
+
+
+def test_a_missing_bundle_file_is_one_line(centre_cli, tmp_path):
+    result = centre_cli("central", "import", str(tmp_path / "nowhere.zip"))
+    assert result.exit_code != 0
+    assert "does not exist" in one_line(result.output)
+
+
+def test_the_donor_list_needs_somewhere_to_go(centre_cli, tmp_path):
+    result = centre_cli("central", "donors", "--out", str(tmp_path / "no" / "such" / "x.csv"))
+    assert result.exit_code == 1
+    assert one_line(result.output) == f"kiosk: no folder {tmp_path / 'no' / 'such'}"
