@@ -244,7 +244,7 @@ def _typed(column: str, value: Any, where: str) -> Any:
         if column in _DATES:
             return date.fromisoformat(_text(value))
         if column in _TIMES:
-            return _moment(value, column)
+            return _aware_time(value)
         if column in _WHOLE:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError("not a whole number")
@@ -261,7 +261,7 @@ def _typed(column: str, value: Any, where: str) -> Any:
         if column in _CHOICES and text not in _CHOICES[column]:
             raise ValueError(f"{text!r} is not one of {', '.join(_CHOICES[column])}")
         return text
-    except (ValueError, ImportRefused) as error:
+    except ValueError as error:
         raise ImportRefused(f"{where}: {column}: {error}") from None
 
 
@@ -273,11 +273,18 @@ def _text(value: Any) -> str:
 
 def _moment(value: Any, what: str) -> datetime:
     try:
+        return _aware_time(value)
+    except ValueError as error:
+        raise ImportRefused(f"{what}: {error}") from None
+
+
+def _aware_time(value: Any) -> datetime:
+    try:
         moment = datetime.fromisoformat(_text(value))
     except ValueError:
-        raise ImportRefused(f"{what}: not a time with its UTC offset") from None
+        raise ValueError("not a time with its UTC offset") from None
     if moment.tzinfo is None:
-        raise ImportRefused(f"{what}: a time without its UTC offset")
+        raise ValueError("a time without its UTC offset")
     return moment
 
 
@@ -332,6 +339,11 @@ def import_bundles(
                 reports.append(_import_one(session, bundle, now))
             except ImportRefused as refused:
                 raise ImportRefused(f"{bundle.name}: {refused}") from None
+            except (IntegrityError, DataError) as error:  # a value the database will not take
+                detail = (str(error.orig).strip().splitlines() or ["?"])[0]
+                raise ImportRefused(
+                    f"{bundle.name}: the database refused a value of the bundle ({detail})"
+                ) from None
     return reports
 
 
@@ -363,11 +375,7 @@ def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport
             imported_at=now,
         )
     )
-    try:
-        session.flush()
-    except (IntegrityError, DataError) as error:  # a value the database will not take
-        detail = (str(error.orig).strip().splitlines() or ["?"])[0]
-        raise ImportRefused(f"the database refused a value of the bundle ({detail})") from None
+    session.flush()  # what the database refuses is refused here, for this bundle
     return report
 
 

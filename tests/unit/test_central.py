@@ -438,3 +438,19 @@ def test_the_donor_list_needs_somewhere_to_go(centre_cli, tmp_path):
     result = centre_cli("central", "donors", "--out", str(tmp_path / "no" / "such" / "x.csv"))
     assert result.exit_code == 1
     assert one_line(result.output) == f"kiosk: no folder {tmp_path / 'no' / 'such'}"
+
+
+def test_a_value_the_database_refuses_is_one_line_and_nothing_is_imported(
+    small_day, database_url, tmp_path
+):
+    files = bundle_members(small_day.bundle)
+    document = json.loads(files[VISITS_JSON])
+    document["visits"][1]["queue_number"] = 1  # two visits with one number
+    content = json.dumps(document).encode()
+    manifest = json.loads(files[MANIFEST])
+    manifest["files"][VISITS_JSON] = file_entry(content)
+    bundle = zip_bytes({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
+    with Centre(database_url, tmp_path / "centre") as centre:
+        with pytest.raises(ImportRefused, match="^twice.zip: the database refused a value"):
+            import_bundles(db.session, [read_bundle("twice.zip", bundle)], centre_now())
+        assert set(centre.counts().values()) == {0}
