@@ -149,3 +149,12 @@ def test_two_desks_calling_at_once_never_get_the_same_visit(pg_app):
     with ThreadPoolExecutor(len(desks)) as pool:
         calls = [number for called in pool.map(one_desk, desks) for number in called]
     assert sorted(calls) == list(range(1, 41))
+
+
+def test_without_postgresql_installed_the_reason_says_what_to_install(monkeypatch):
+    import tests.postgres
+
+    monkeypatch.setattr(tests.postgres, "BIN_FOLDERS", [])
+    with pytest.raises(tests.postgres.PostgresUnavailable, match="apt-get install postgresql"):
+        with tests.postgres.private_server():
+            pass
