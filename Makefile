@@ -75,3 +75,16 @@ printing-deps: $(VENV)/.installed
 	    echo "Thermal tickets need libfribidi0 and fonts-dejavu-core: run 'sudo apt-get install libfribidi0 fonts-dejavu-core'"; \
 	  fi; \
 	fi
+
+# The PostgreSQL tests start a private server from Debian's binaries (tests/postgres.py); they
+# skip, saying why, where PostgreSQL is missing.
+.PHONY: postgresql
+system-test-deps: postgresql
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "The PostgreSQL tests need Debian's postgresql: run 'sudo apt-get install postgresql'"; \
+	  fi; \
+	fi

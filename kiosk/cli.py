@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
 from kiosk.backups import hold_server_lock
+from kiosk.central_cli import central_group
 from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import (
@@ -352,6 +353,7 @@ cli.add_command(verify_command, VERIFY_EXPORT)
 cli.add_command(backup_group)
 cli.add_command(purge_command)
 campaign_group.add_command(confirm_received_command)
+cli.add_command(central_group)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from kiosk.db import UTCDateTime, db
@@ -49,7 +49,7 @@ class Donor(db.Model):
     blood_group: Mapped[str | None] = mapped_column(String(3))
     last_donation_on: Mapped[date | None]
     deferred_until: Mapped[date | None]
-    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=text("0"))
+    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=false())
     deferral_reason: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -224,3 +224,23 @@ class PrintJob(db.Model):
     printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit | None] = relationship()
+
+
+class ImportedBundle(db.Model):
+    """A venue's end-of-day bundle loaded into the regional centre's database (`kiosk central
+    import`). The SHA-256 of its manifest (which holds the SHA-256 of every other file) names the
+    bundle: the same bundle imported again is recognised and changes nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    day: Mapped[date]
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visits: Mapped[int]
+    donations: Mapped[int]
+    deferrals: Mapped[int]
+    events: Mapped[int]
+    conflicts: Mapped[int]
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
