@@ -41,6 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         db.create_all()
         add_missing_columns(db.engine, db.metadata)
+        from kiosk.audit import install_triggers
+
+        install_triggers(db.engine)
 
     from kiosk.web import init_web
 

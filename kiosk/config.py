@@ -37,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_CAMPAIGN_SITE": "Khénifra",
     "DEFAULT_REGIONAL_CENTRE": "CRTS Meknès",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Ticket addresses with no ticket behind them, per device and minute, before 429 (0: no limit).
+    "TICKET_MISSES_PER_MINUTE": 30,
+    # Days after a campaign closes during which its tickets still show the status page.
+    "STATUS_PAGE_DAYS_AFTER_CLOSE": 30,
+    # Minutes the kiosk's ticket screen (with the donor's first name) shows after registering.
+    "TICKET_SCREEN_MINUTES": 15,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "BABEL_DEFAULT_LOCALE": "fr",
