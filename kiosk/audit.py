@@ -55,7 +55,8 @@ def _refuse_delete(mapper, connection, target: Event) -> None:
 def _refuse_bulk_change(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete) or _purging(state.session):
         return
-    if getattr(state.statement, "table", None) is Event.__table__:
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == Event.__table__.name:
         raise AuditLogIsAppendOnly("the audit log cannot be updated or deleted")
 
 
