@@ -166,10 +166,11 @@ def clean_screening(
 
 def _note(form: Mapping[str, str], errors: dict[str, FieldError]) -> str:
     """A free-text note, refused whole (never cut) when too long or holding hidden characters."""
-    note = (form.get("note") or "").strip()
+    typed = form.get("note") or ""
+    note = typed.strip()
     if len(note) > NOTE_LENGTH:
         errors["note"] = FieldError("note", "too_long", {"max": NOTE_LENGTH})
-    elif has_hidden_characters(note, allowed="\n\r\t"):
+    elif has_hidden_characters(typed, allowed="\n\r\t"):
         errors["note"] = FieldError("note", "hidden_characters")
     return note
 
@@ -248,7 +249,7 @@ def _choice(form, name, options, errors) -> str | None:
 
 def _whole_number(form, name, bounds, errors) -> int | None:
     raw = (form.get(name) or "").strip()
-    if not raw.isdigit():
+    if not raw.isdecimal():  # isdigit() would let "²" through to int()
         errors[name] = FieldError(name, "required" if not raw else "number_invalid")
         return None
     value = int(raw)

@@ -226,7 +226,7 @@ def put_back_view(stage: str):
     visit_id = request.form.get("visit", "")
     message = None
     try:
-        put_back(db.session, int(visit_id) if visit_id.isdigit() else 0, staff_actor(), now())
+        put_back(db.session, int(visit_id) if visit_id.isdecimal() else 0, staff_actor(), now())
     except QueueError as error:
         message = queue_message(error)
     context = _console_context(stage, message)

@@ -84,7 +84,11 @@ def staffed(app):
 
 @pytest.fixture
 def venue(staffed) -> Venue:
-    app = staffed
+    return build_venue(staffed)
+
+
+def build_venue(app) -> Venue:
+    """Four donors: resting after a donation, at collection, at interview, and waiting."""
     tokens = [register_donor(app, f"AA20000{n}") for n in range(1, 5)]
     doctor = staff_client(app, "doctor", "Médecin 1")
     phlebotomist = staff_client(app, "phlebotomist", "Fauteuil 1")
