@@ -57,6 +57,7 @@ class Din:
 # the separators labels print; never markup, quotes or semicolons.
 _LABEL_TEXT = re.compile(r"[A-Z0-9=][A-Z0-9 ./=+*_-]*")
 
+
 def check_character(din13: str) -> str:
     """The MOD 37-2 check character of a 13-character DIN (upper-case letters and digits)."""
     if not _DIN_CHARACTERS.fullmatch(din13):
