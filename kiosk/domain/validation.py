@@ -69,8 +69,8 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 def has_hidden_characters(text: str, allowed: str = "") -> bool:
-    """Control characters, bidi overrides, unassigned or private code points, or U+FFFD (what bytes
-    that were not UTF-8 became): nothing a person types into a free-text box."""
+    """Control characters, bidi overrides, unassigned or private code points, or U+FFFD (the mark of
+    text that lost its encoding on the way): nothing a person types into a free-text box."""
     for char in text:
         if char in allowed:
             continue
