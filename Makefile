@@ -12,6 +12,7 @@ run: $(VENV)/.installed $(COMPILED) printing-deps
 
 test: $(VENV)/.installed-test $(COMPILED) system-test-deps printing-deps
 	$(BIN)/ruff check kiosk tests
+	$(BIN)/bandit -q -r kiosk
 	$(BIN)/python -m pytest
 
 # The unit and test-client tests only: no browser, no server subprocess.
@@ -20,6 +21,7 @@ test-quick: $(VENV)/.installed-test $(COMPILED)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check kiosk tests
+	$(BIN)/bandit -q -r kiosk
 	$(BIN)/ruff format --check kiosk tests
 
 $(VENV)/bin/python:

@@ -40,6 +40,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         import kiosk.models  # noqa: F401  (the tables must be known before create_all)
 
         create_schema(db.engine, db.metadata)
+        from kiosk.audit import install_triggers
+
+        install_triggers(db.engine)
 
     from kiosk.web import init_web
 

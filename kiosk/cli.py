@@ -229,7 +229,9 @@ def staff_add(username: str, role: str) -> None:
     password = os.environ.get("KIOSK_PASSWORD")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = add_staff(db.session, username, password, role, current_app.config["CLOCK"]())
+    user = add_staff(
+        db.session, username, password, role, current_app.config["CLOCK"](), by=_server_user()
+    )
     click.echo(f"Added {user.username} ({user.role})")
 
 
@@ -247,8 +249,13 @@ def staff_list() -> None:
 @click.argument("username")
 def staff_disable(username: str) -> None:
     """Disable an account and end its sessions at once."""
-    user = disable_staff(db.session, username, current_app.config["CLOCK"]())
+    user = disable_staff(db.session, username, current_app.config["CLOCK"](), by=_server_user())
     click.echo(f"Disabled {user.username}; their devices are logged out")
+
+
+def _server_user() -> tuple[str, str]:
+    """Who typed a command on the server, for the audit log."""
+    return (os.environ.get("USER") or "system", "server")
 
 
 @cli.group("desk")

@@ -125,6 +125,8 @@ class Event(db.Model):
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()
+    # Which account an account change was about (never a health value).
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class StaffUser(db.Model):

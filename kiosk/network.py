@@ -7,7 +7,10 @@ import socket
 
 import psutil
 
+from kiosk.config import EVERY_INTERFACE
+
 _VIRTUAL_INTERFACES = ("lo", "docker", "br-", "veth", "virbr", "tun", "tap")
+_EVERY_INTERFACE = (EVERY_INTERFACE, "", "::")
 
 
 def lan_addresses() -> list[str]:
@@ -30,7 +33,7 @@ def lan_addresses() -> list[str]:
 
 def base_url_for(host: str, port: int) -> str:
     """The URL QR codes should carry when nothing was configured."""
-    if host in ("0.0.0.0", "", "::"):
+    if host in _EVERY_INTERFACE:
         addresses = lan_addresses()
         host = addresses[0] if addresses else "127.0.0.1"
     return f"http://{host}:{port}"

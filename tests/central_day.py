@@ -133,7 +133,7 @@ def _run_day(clock, donors, still_waiting, site, day, people, passphrase) -> Ven
     chair = add_desk(db.session, f"Fauteuil {site}", "collection")
     bags = []
     while (visit := call_next(db.session, campaign.id, chair, NURSE, clock())) is not None:
-        bag = f"{site[:3].upper()}{visit.queue_number:06d}"
+        bag = f"{site.upper().encode('ascii', 'ignore').decode()[:3]}{visit.queue_number:06d}"
         _collect(visit.id, kinds[visit.queue_number], bag, day, clock)
         bags.append(bag)
     bundle = build_bundle(db.session, campaign.id, day, clock(), ZONE, passphrase)

@@ -53,6 +53,11 @@ class Din:
     check: str | None  # the printed check character, if it was given (then it is right)
 
 
+# With no format set, a bag number is still what a label or a scanner gives: letters, digits and
+# the separators labels print; never markup, quotes or semicolons.
+_LABEL_TEXT = re.compile(r"[A-Z0-9=][A-Z0-9 ./=+*_-]*")
+
+
 def check_character(din13: str) -> str:
     """The MOD 37-2 check character of a 13-character DIN (upper-case letters and digits)."""
     if not _DIN_CHARACTERS.fullmatch(din13):
@@ -115,6 +120,8 @@ def normalise_bag_number(text: str, policy: str) -> str:
     if any(unicodedata.category(character).startswith("C") for character in number):
         raise BagNumberError("bag_characters")
     if policy.startswith(REGEX_PREFIX) and not re.fullmatch(policy[len(REGEX_PREFIX) :], number):
+        raise BagNumberError("bag_format")
+    if policy == "any" and not _LABEL_TEXT.fullmatch(number):
         raise BagNumberError("bag_format")
     return number
 

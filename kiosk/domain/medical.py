@@ -32,7 +32,7 @@ from kiosk.domain.eligibility import (
 )
 from kiosk.domain.journey import Stage, record_event, transition
 from kiosk.domain.questionnaire import answers_from_json
-from kiosk.domain.validation import FieldError, Invalid
+from kiosk.domain.validation import FieldError, Invalid, has_hidden_characters
 from kiosk.models import Campaign, Donation, Donor, Screening, Visit
 
 # Values a living, standing adult can show; anything else is a typing mistake.
@@ -168,13 +168,24 @@ def clean_screening(
             until = _future_date(form.get("deferral_until") or "", today)
         except Invalid as invalid:
             errors["deferral_until"] = FieldError("deferral_until", invalid.code, invalid.params)
-    note = (form.get("note") or "").strip()[:NOTE_LENGTH]
+    note = _note(form, errors)
     if not errors and not note and _against_the_rules(decision, findings_verdict_for(measurements)):
         errors["note"] = FieldError("note", "note_required")
     if errors:
         return None, errors
     tell = (form.get("tell_reason") or "").lower() in {"yes", "on", "1", "true"}
     return ScreeningForm(measurements, decision, reason, until, tell, note), {}
+
+
+def _note(form: Mapping[str, str], errors: dict[str, FieldError]) -> str:
+    """A free-text note, refused whole (never cut) when too long or holding hidden characters."""
+    typed = form.get("note") or ""
+    note = typed.strip()
+    if len(note) > NOTE_LENGTH:
+        errors["note"] = FieldError("note", "too_long", {"max": NOTE_LENGTH})
+    elif has_hidden_characters(typed, allowed="\n\r\t"):
+        errors["note"] = FieldError("note", "hidden_characters")
+    return note
 
 
 def _against_the_rules(decision: str, rules_verdict: str) -> bool:
@@ -222,9 +233,9 @@ def clean_donation(
     ended = _clock_time(form, "ended_at", day, zone, now, errors)
     if started and ended and ended < started:
         errors["ended_at"] = FieldError("ended_at", "ends_before_start")
+    note = _note(form, errors)
     if errors:
         return None, errors
-    note = (form.get("note") or "").strip()[:NOTE_LENGTH]
     return (
         DonationForm(
             bag_number,
@@ -251,7 +262,7 @@ def _choice(form, name, options, errors) -> str | None:
 
 def _whole_number(form, name, bounds, errors) -> int | None:
     raw = (form.get(name) or "").strip()
-    if not raw.isdigit():
+    if not raw.isdecimal():  # isdigit() would let "²" through to int()
         errors[name] = FieldError(name, "required" if not raw else "number_invalid")
         return None
     value = int(raw)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.journey import WAITING_STAGES, Stage, transition
-from kiosk.domain.validation import Invalid
+from kiosk.domain.validation import Invalid, has_hidden_characters
 from kiosk.models import Desk, Event, Visit
 
 DESK_STAGES = ("interview", "collection")
@@ -99,6 +99,8 @@ def add_desk(session: Session, name: str, stage: str) -> Desk:
     name = " ".join(name.split())
     if not 1 <= len(name) <= 40:
         raise QueueError("desk_name")
+    if has_hidden_characters(name):
+        raise QueueError("desk_characters")
     if stage not in DESK_STAGES:
         raise QueueError("desk_stage")
     with write_transaction(session):

@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Column, Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from kiosk.audit import purging_audit_log
 from kiosk.db import write_transaction
 from kiosk.domain.campaigns import CampaignError
 from kiosk.models import Campaign, Donor, Event, Visit
@@ -121,7 +122,8 @@ def purge(
     """Purges the given campaigns (checked again under the write lock) in one transaction."""
     if not campaign_ids:
         raise RetentionError("nothing to purge")
-    with write_transaction(session):
+    # The one lawful change to the audit log: unlinking the purged visits' events.
+    with write_transaction(session), purging_audit_log(session):
         campaigns = list(session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids))))
         for campaign in campaigns:
             reason = _reason_to_keep(campaign, now, retention_days)

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.db import write_transaction
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
-from kiosk.models import LoginAttempt, StaffSession, StaffUser
+from kiosk.models import Event, LoginAttempt, StaffSession, StaffUser
 
 ROLES = ("reception", "doctor", "phlebotomist", "coordinator")
 COORDINATOR = "coordinator"
@@ -44,10 +44,43 @@ ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
 
 THROTTLE_WINDOW = timedelta(minutes=1)
 CIN_LOOKUP = "cin-lookup"  # the attempts of the kiosk's "find my details"
+TICKET_MISS = "ticket-miss"  # a ticket address with no ticket behind it
+NOT_LOGINS = (CIN_LOOKUP, TICKET_MISS)
 MAX_FAILURES_PER_WINDOW = 10
 SLOW_DOWN_AFTER = 3
 # Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
+
+
+# Who acts when a command is typed on the server itself.
+SYSTEM = ("system", "server")
+
+
+def access_event(
+    now: datetime,
+    by: tuple[str, str],
+    action: str,
+    detail: str | None = None,
+    visit_id: int | None = None,
+) -> Event:
+    """An audit line about access, not about a visit's journey: a login, an account change, a
+    record opened. It belongs to no campaign, so the campaign's exported log and the display's
+    news stay the journey's alone."""
+    actor, device = by
+    return Event(
+        at=now,
+        visit_id=visit_id,
+        actor=actor[:60],
+        device=device[:60],
+        action=action,
+        detail=detail and detail[:200],
+    )
+
+
+def note_record_opened(session: Session, visit_id: int, by: tuple[str, str], now: datetime) -> None:
+    """Who opened a donor's record, and when: health data is read only with a trace."""
+    with write_transaction(session):
+        session.add(access_event(now, by, "view_record", visit_id=visit_id))
 
 
 class AccountError(ValueError):
@@ -75,8 +108,14 @@ def may(role: str, right: str) -> bool:
 
 
 def add_staff(
-    session: Session, username: str, password: str, role: str, now: datetime
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    now: datetime,
+    by: tuple[str, str] = SYSTEM,
 ) -> StaffUser:
+    """A new account; `by` is who adds it and from which device, for the audit log."""
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise AccountError(
@@ -96,6 +135,7 @@ def add_staff(
             created_at=now,
         )
         session.add(user)
+        session.add(access_event(now, by, "staff_add", f"{username} ({role})"))
         return user
 
 
@@ -108,13 +148,16 @@ def list_staff(session: Session) -> list[StaffUser]:
     return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
-def disable_staff(session: Session, username: str, now: datetime) -> StaffUser:
+def disable_staff(
+    session: Session, username: str, now: datetime, by: tuple[str, str] = SYSTEM
+) -> StaffUser:
     """Disables the account and ends its open sessions at once."""
     with write_transaction(session):
         user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
         if user is None:
             raise AccountError(f"no account named {username}")
         user.active = False
+        session.add(access_event(now, by, "staff_disable", user.username))
         for staff_session in session.scalars(
             select(StaffSession).where(
                 StaffSession.user_id == user.id, StaffSession.ended_at.is_(None)
@@ -130,7 +173,7 @@ def disable_staff(session: Session, username: str, now: datetime) -> StaffUser:
 def throttle(session: Session, username: str, address: str, now: datetime) -> Throttle:
     """Failed logins in the last minute, for this account or from this address, slow the next
     try down and, past the limit, refuse it until the oldest failure leaves the window."""
-    logins = LoginAttempt.username != CIN_LOOKUP
+    logins = LoginAttempt.username.not_in(NOT_LOGINS)
     return throttle_scopes(
         session,
         now,
@@ -139,7 +182,9 @@ def throttle(session: Session, username: str, address: str, now: datetime) -> Th
     )
 
 
-def throttle_scopes(session: Session, now: datetime, *scopes) -> Throttle:
+def throttle_scopes(
+    session: Session, now: datetime, *scopes, limit: int = MAX_FAILURES_PER_WINDOW
+) -> Throttle:
     """The throttle over the failures matching any one scope (a tuple of conditions)."""
     since = now - THROTTLE_WINDOW
     worst = 0
@@ -152,7 +197,7 @@ def throttle_scopes(session: Session, now: datetime, *scopes) -> Throttle:
         ).one()
         if failures > worst:
             worst, oldest = failures, first
-    if worst >= MAX_FAILURES_PER_WINDOW:
+    if worst >= limit:
         retry_after = max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1)
         return Throttle(0.0, retry_after)
     delay = min(2.0, 0.5 * (worst - SLOW_DOWN_AFTER + 1)) if worst >= SLOW_DOWN_AFTER else 0.0
@@ -176,6 +221,9 @@ def log_in(
     succeeded = bool(user and user.active and valid)
     with write_transaction(session):
         session.add(LoginAttempt(at=now, username=username, address=address, succeeded=succeeded))
+        # A name that is no account may be a password typed in the wrong box: never kept.
+        who = (user.username if user else "unknown", address)
+        session.add(access_event(now, who, "login" if succeeded else "login_failed"))
         if not succeeded:
             token = None
         else:

@@ -63,6 +63,23 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - (0 if had_birthday else 1)
 
 
+# Embedding, override and isolate marks: they reorder what is shown, so a line can read differently
+# from what it holds. The marks a right-to-left keyboard types (LRM, RLM, ALM, ZWJ, ZWNJ) may stay.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_hidden_characters(text: str, allowed: str = "") -> bool:
+    """Control characters, bidi overrides, unassigned or private code points, or U+FFFD (the mark of
+    text that lost its encoding on the way): nothing a person types into a free-text box."""
+    for char in text:
+        if char in allowed:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Co", "Cn") or char in BIDI_CONTROLS or char == "\ufffd":
+            return True
+    return False
+
+
 def clean_name(raw: str, today: date) -> str:
     name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not name:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask
 from flask_babel import format_date, format_datetime
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from kiosk.web import errors, i18n
+from kiosk.web import errors, i18n, security_headers
 from kiosk.web.messages import (
     ADVERSE_EVENT_LABELS,
     BAG_TYPE_LABELS,
@@ -27,11 +27,6 @@ from kiosk.web.messages import (
 
 csrf = CSRFProtect()
 htmx = Htmx()
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def init_web(app: Flask) -> None:
@@ -53,7 +48,7 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(report_bp)
     app.register_blueprint(exports_bp)
-    app.after_request(_protective_headers)
+    security_headers.init_app(app)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
         format_birth_date=lambda day: format_date(day, "long"),
@@ -82,16 +77,3 @@ def init_web(app: Flask) -> None:
     from kiosk.web.printing import init_printing
 
     init_printing(app)
-
-
-def _protective_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Ticket URLs carry a token: never leak them to another site.
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    if request.endpoint != "static":
-        # A kiosk is shared: Back must never show the previous donor's page.
-        headers["Cache-Control"] = "no-store"
-    return response

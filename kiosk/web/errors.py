@@ -15,6 +15,7 @@ PAGES = {
     404: (_l("Page not found."), _l("Check the address, or start again from the kiosk.")),
     405: (_l("That action is not possible here."), _l("Please start again from the kiosk.")),
     413: (_l("That was too much to send at once."), _l("Please go back and try again.")),
+    429: (_l("Too many tries."), _l("Please wait a minute, then try again.")),
     500: (_l("Something went wrong on our side."), _l("Nothing was saved. Please try again.")),
     503: (_l("The system is busy."), _l("Nothing was lost. Please try again in a moment.")),
 }

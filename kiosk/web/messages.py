@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 
 from kiosk.domain.validation import FieldError, Invalid
 
+HIDDEN_CHARACTERS = _l("This text holds invisible or control characters: please type it again.")
 FIELD_MESSAGES = {
     "required": _l("Please fill in this field."),
     "too_long": _l("This is too long (at most %(max)s characters)."),
+    "hidden_characters": HIDDEN_CHARACTERS,
     "name_digits": _l("A name cannot contain digits."),
     "name_characters": _l("Please use letters only (Arabic or Latin), spaces or hyphens."),
     "choice_invalid": _l("Please choose one of the options."),
@@ -153,6 +155,7 @@ QUEUE_MESSAGES = {
     "not_no_show": _l("This donor is no longer marked absent."),
     "no_campaign": _l("No campaign is open."),
     "desk_name": _l("A desk name has 1 to 40 characters."),
+    "desk_characters": HIDDEN_CHARACTERS,
     "desk_stage": _l("Choose what the desk is for: interview or collection."),
     "desk_exists": _l("There is already a desk called “%(name)s”."),
 }

@@ -209,17 +209,6 @@ def queue_slip(visit_id: int) -> None:
 # --- routes ----------------------------------------------------------------------------------
 
 
-@bp.get("/ticket/<token>/printing")
-def ticket_status(token: str):
-    """The kiosk's line about the printed ticket; polled by the ticket page while it waits."""
-    visit = find_visit_by_token(db.session, token)
-    if visit is None:
-        abort(404)
-    return render_template(
-        "printing/_ticket_status.html", token=token, job=latest_job(db.session, visit.id)
-    )
-
-
 @bp.post("/staff/visits/<token>/reprint")
 @staff_required("visit.view")
 def reprint(token: str):

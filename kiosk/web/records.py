@@ -23,7 +23,7 @@ from kiosk.domain.medical import (
 )
 from kiosk.domain.questionnaire import answers_from_json, questions_for
 from kiosk.domain.registration import find_visit_by_token
-from kiosk.domain.staff import may
+from kiosk.domain.staff import may, note_record_opened
 from kiosk.domain.validation import age_on
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
@@ -57,7 +57,9 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
         "age": age_on(donor.birth_date, visit.queue_day),
         "stage_label": STAGE_LABELS.get(visit.stage, visit.stage),
         "events": db.session.scalars(
-            select(Event).where(Event.visit_id == visit.id).order_by(Event.id)
+            select(Event)
+            .where(Event.visit_id == visit.id, Event.campaign_id.is_not(None))
+            .order_by(Event.id)
         ).all(),
         "questions": questions_for(donor.sex),
         "answers": answers_from_json(visit.answers),
@@ -87,6 +89,9 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
 @staff_required("visit.view")
 def show(token: str):
     visit = _visit_or_404(token)
+    actor = staff_actor()
+    note_record_opened(db.session, visit.id, (actor.name, actor.device), now())
+    visit = db.session.get(Visit, visit.id)
     notice = RECORD_NOTICES.get(request.args.get("notice", ""))
     return render_template("staff/visit.html", **_record_context(token, visit, notice=notice))
 

@@ -226,12 +226,17 @@ def put_back_view(stage: str):
     visit_id = request.form.get("visit", "")
     message = None
     try:
-        put_back(db.session, int(visit_id) if visit_id.isdigit() else 0, staff_actor(), now())
+        put_back(db.session, _row_id(visit_id), staff_actor(), now())
     except QueueError as error:
         message = queue_message(error)
     context = _console_context(stage, message)
     status = 409 if message else 200
     return full_or_fragment("staff/queue.html", "staff/_waiting.html", status, **context)
+
+
+def _row_id(raw: str) -> int:
+    """A row id from a form; 0 (no such row) for anything but digits a database integer holds."""
+    return int(raw) if raw.isdecimal() and len(raw) <= 18 else 0
 
 
 # --- the scanner field ----------------------------------------------------

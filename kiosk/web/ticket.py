@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
 from kiosk.domain.eligibility import next_donation_date
 from kiosk.domain.medical import table_for
 from kiosk.domain.queue import people_ahead
-from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.ticket_guard import (
+    find_ticket,
+    misses_retry_after,
+    note_miss,
+    status_page_over,
+)
 from kiosk.printing.jobs import latest_job
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff
+from kiosk.web.context import device, now
+from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import STAGE_LABELS
 from kiosk.web.printing import ticket_layout
@@ -20,16 +29,35 @@ from kiosk.web.rendering import full_or_fragment
 bp = Blueprint("ticket", __name__)
 
 
-def _visit_or_404(token: str):
-    visit = find_visit_by_token(db.session, token)
-    if visit is None:
+def _ticket_or_404(token: str):
+    """The ticket of this token. Unknown tokens, and those of a campaign closed long enough, all
+    get the same 404; an address that misses too often gets 429 until its minute has passed."""
+    config = current_app.config
+    limit = config["TICKET_MISSES_PER_MINUTE"]
+    retry_after = misses_retry_after(db.session, device(), now(), limit)
+    if retry_after:
+        response = error_page(429)
+        response.headers["Retry-After"] = str(retry_after)
+        abort(response)
+    ticket = find_ticket(db.session, token)
+    if ticket is None:
+        if limit > 0:
+            note_miss(db.session, device(), now())
         abort(404)
-    return visit
+    if status_page_over(ticket.visit.campaign, now(), config["STATUS_PAGE_DAYS_AFTER_CLOSE"]):
+        abort(404)
+    return ticket
 
 
 @bp.get("/ticket/<token>")
 def show(token: str):
-    visit = _visit_or_404(token)
+    """The kiosk's ticket screen, just after registering. It greets the donor by first name, so
+    it shows only for a short while; later the token leads to the public page, naming no one."""
+    ticket = _ticket_or_404(token)
+    minutes = current_app.config["TICKET_SCREEN_MINUTES"]
+    if now() - ticket.issued_at > timedelta(minutes=minutes):
+        return redirect(url_for("ticket.status", token=token))
+    visit = ticket.visit
     layout = ticket_layout(visit, token, current_language())
     return render_template(
         "ticket/ticket.html",
@@ -43,11 +71,21 @@ def show(token: str):
     )
 
 
+@bp.get("/ticket/<token>/printing")
+def printing_status(token: str):
+    """The kiosk's line about the printed ticket; polled by the ticket page while it waits.
+    Guarded as the ticket is: unknown tokens count as misses."""
+    visit = _ticket_or_404(token).visit
+    return render_template(
+        "printing/_ticket_status.html", token=token, job=latest_job(db.session, visit.id)
+    )
+
+
 @bp.get("/t/<token>")
 def status(token: str):
     """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
     Staff who scan it with their phone while logged in get the visit's record instead."""
-    visit = _visit_or_404(token)
+    visit = _ticket_or_404(token).visit
     if current_staff() is not None and not request.headers.get("HX-Request"):
         return redirect(url_for("records.show", token=token))
     return full_or_fragment(
