@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 CATALOGUES := $(wildcard kiosk/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test test-quick lint messages system-test-deps
+.PHONY: run test test-quick lint messages system-test-deps bench
 
 run: $(VENV)/.installed $(COMPILED)
 	$(BIN)/kiosk run
 
 test: $(VENV)/.installed-test $(COMPILED) system-test-deps
-	$(BIN)/ruff check kiosk tests
+	$(BIN)/ruff check kiosk tests bench
 	$(BIN)/python -m pytest
 
 # The unit and test-client tests only: no browser, no server subprocess.
@@ -19,8 +19,8 @@ test-quick: $(VENV)/.installed-test $(COMPILED)
 	$(BIN)/python -m pytest -m "not e2e and not slow"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check kiosk tests
-	$(BIN)/ruff format --check kiosk tests
+	$(BIN)/ruff check kiosk tests bench
+	$(BIN)/ruff format --check kiosk tests bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,8 @@ system-test-deps:
 	    echo "Browser tests need Debian's chromium and fonts-noto-core: run 'sudo apt-get install chromium fonts-noto-core'"; \
 	  fi; \
 	fi
+
+# Figures, not pass/fail: the real server on a fresh instance, driven over loopback (see README,
+# "Performance"). Options: make bench BENCH_ARGS="--quick --json figures.json".
+bench: $(VENV)/.installed $(COMPILED)
+	$(BIN)/python -m bench $(BENCH_ARGS)
