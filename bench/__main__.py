@@ -123,7 +123,11 @@ def _drive(nabd, venue, folder, sizes: Sizes, selected, figures) -> None:
     footprint = {"first_answer_s": nabd.started_in, "rss_mb": {"after warm-up": nabd.rss_mb()}}
     if "footprint" in selected:
         footprint["pages"] = scenarios.pages(venue, doctors[0])
-
+    # The venue hour first, while the queue is a venue's (a few dozen waiting), not the
+    # thousands the phases below leave behind.
+    if "hall" in selected:
+        keep(scenarios.venue_hour(venue, doctors[:3], phlebotomists, sizes.hall_seconds))
+        footprint["rss_mb"]["after the venue hour"] = nabd.rss_mb()
     if "kiosk" in selected:
         keep(scenarios.kiosk_flows(venue, sizes.flows, clients=1))
         keep(scenarios.kiosk_flows(venue, sizes.flows, clients=CLIENTS))
@@ -135,9 +139,6 @@ def _drive(nabd, venue, folder, sizes: Sizes, selected, figures) -> None:
         keep(scenarios.calls(venue, doctors, sizes.calls))
     if "floor" in selected:
         figures["floor"] = registration_rate(venue, folder, sizes, keep)
-    if "hall" in selected:
-        keep(scenarios.venue_hour(venue, doctors[:3], phlebotomists, sizes.hall_seconds))
-        footprint["rss_mb"]["after the venue hour"] = nabd.rss_mb()
     footprint["rss_mb"]["at the end"] = nabd.rss_mb()
     if "footprint" in selected:
         figures["footprint"] = footprint

@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 TIMEOUT = 30.0
+_ERROR_TEXT = re.compile(r'class="[^"]*(?:error|notice)[^"]*"[^>]*>\s*([^<]+)')
 _HIDDEN = re.compile(r'name="(csrf_token|request_id)" value="([^"]*)"')
 
 
@@ -92,7 +93,7 @@ class Device:
             raise RequestFailed(f"{method} {path}: {error}") from None
         answer.seconds = time.perf_counter() - start
         ok = answer.status in expect
-        self._record(label, answer.seconds, ok, f"HTTP {answer.status} {answer.text[:200]!r}")
+        self._record(label, answer.seconds, ok, f"HTTP {answer.status} {_what_went_wrong(answer)}")
         if not ok:
             raise RequestFailed(f"{method} {path}: HTTP {answer.status}")
         return answer
@@ -118,3 +119,9 @@ class Device:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def _what_went_wrong(answer: Answer) -> str:
+    """The page's own error messages, else the start of the body."""
+    messages = [m.strip() for m in _ERROR_TEXT.findall(answer.text) if m.strip()]
+    return "; ".join(messages[:3]) if messages else repr(answer.text[:200])

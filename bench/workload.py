@@ -42,6 +42,8 @@ def screening_form(csrf_token: str) -> dict[str, str]:
         "pulse": "70",
         "hemoglobin_g_dl": "14.1",
         "decision": "eligible",
+        # Where a rule's finding says otherwise (an age limit, say), the doctor writes why.
+        "note": "Seen and examined; fit to give today.",
     }
 
 
