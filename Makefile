@@ -52,6 +52,31 @@ system-test-deps:
 	  fi; \
 	fi
 
+# The export's encryption test opens an encrypted bundle with 7-Zip, as the centre's clerk would.
+.PHONY: seven-zip
+system-test-deps: seven-zip
+seven-zip:
+	@if ! command -v 7z >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq p7zip-full >/dev/null; \
+	  else \
+	    echo "The 7-Zip check of encrypted bundles needs Debian's p7zip-full: run 'sudo apt-get install p7zip-full'"; \
+	  fi; \
+	fi
+
+# The PostgreSQL tests start a private server from Debian's binaries (tests/postgres.py); they
+# skip, saying why, where PostgreSQL is missing.
+.PHONY: postgresql
+system-test-deps: postgresql
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "The PostgreSQL tests need Debian's postgresql: run 'sudo apt-get install postgresql'"; \
+	  fi; \
+	fi
+
 # Figures, not pass/fail: the real server on a fresh instance, driven over loopback (see README,
 # "Performance"). Options: make bench BENCH_ARGS="--quick --json figures.json".
 bench: $(VENV)/.installed $(COMPILED)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from kiosk.config import CHECKOUT, ConfigError, instance_folder, load_settings
-from kiosk.db import add_missing_columns, configure_engine, db
+from kiosk.db import configure_engine, create_schema, db
 from kiosk.timezones import venue_zone
 
 
@@ -39,8 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
         import kiosk.models  # noqa: F401  (the tables must be known before create_all)
 
-        db.create_all()
-        add_missing_columns(db.engine, db.metadata)
+        create_schema(db.engine, db.metadata)
 
     from kiosk.web import init_web
 

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
+from kiosk.central_cli import central_group
 from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import (
@@ -25,7 +26,7 @@ from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
-from kiosk.export_cli import export_group
+from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
 from kiosk.network import base_url_for
 from kiosk.timezones import local_day, venue_zone
 
@@ -271,6 +272,8 @@ def import_donors_command(csv_file: str) -> None:
 
 
 cli.add_command(export_group)
+cli.add_command(verify_command, VERIFY_EXPORT)
+cli.add_command(central_group)
 
 
 def main() -> None:

@@ -134,6 +134,9 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def _normalise_database_url(url: str) -> str:
-    if url.startswith("postgres://"):
-        return "postgresql://" + url.removeprefix("postgres://")
+    """`postgres://` and `postgresql://` (as hosting services and libpq write them) mean the
+    psycopg 3 driver Nabd installs, not SQLAlchemy's default psycopg2."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
     return url

@@ -1,4 +1,5 @@
-"""Database set-up: the SQLite settings that keep a registration once it is confirmed.
+"""Database set-up: the SQLite settings that keep a registration once it is confirmed, and the
+same guarantees on PostgreSQL (the regional centre's database, or a venue that prefers it).
 
 SQLite runs in WAL mode with synchronous=FULL (a committed registration survives a power cut),
 a busy timeout instead of instant "database is locked" errors, and foreign keys on. Python's sqlite3
@@ -15,14 +16,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 BUSY_TIMEOUT_MS = 10_000
 IMMEDIATE = "kiosk_begin_immediate"
+# The advisory lock every write transaction of Nabd takes on PostgreSQL (any fixed number that no
+# other program on the same database uses: "NABD" in ASCII).
+WRITE_LOCK_KEY = 0x4E414244
 
 
 class Base(DeclarativeBase):
@@ -49,12 +53,13 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def add_missing_columns(engine: Engine, metadata) -> list[str]:
+def add_missing_columns(engine: Engine | Connection, metadata) -> list[str]:
     """Brings a venue's existing database up to the tables' new columns (create_all only makes
-    new tables). Only columns that may be empty or have a default are ever added."""
+    new tables). Only columns that may be empty or have a default are ever added. Given a
+    connection, it works in that connection's transaction."""
     inspector = inspect(engine)
     added = []
-    with engine.begin() as connection:
+    with _transaction(engine) as connection:
         for table in metadata.sorted_tables:
             if not inspector.has_table(table.name):
                 continue
@@ -70,11 +75,40 @@ def add_missing_columns(engine: Engine, metadata) -> list[str]:
     return added
 
 
+@contextmanager
+def _transaction(engine: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(engine, Connection):
+        yield engine
+        return
+    with engine.begin() as connection:
+        yield connection
+
+
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgres_on_begin)
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+
+
+def create_schema(engine: Engine, metadata) -> list[str]:
+    """New tables, then new columns of existing tables (add_missing_columns). On PostgreSQL
+    under the write lock: several `kiosk` processes starting at once would otherwise race to
+    create the same tables."""
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return add_missing_columns(engine, metadata)
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        metadata.create_all(connection)
+        return add_missing_columns(connection, metadata)
+
+
+def _postgres_on_begin(connection) -> None:
+    if connection.get_execution_options().get(IMMEDIATE, False):
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:

@@ -1,7 +1,10 @@
-"""`kiosk export`: the end-of-day bundle for the regional centre, and `kiosk export verify`.
+"""`kiosk export`: the end-of-day bundle for the regional centre, and `kiosk export verify`
+(also `kiosk verify-export`, the same command).
 
-Registered on the `kiosk` command with `cli.add_command(export_group)`. Verifying needs no
-database, so only the export itself loads the app.
+Registered on the `kiosk` command with `cli.add_command(export_group)` and
+`cli.add_command(verify_command, VERIFY_EXPORT)`. Verifying needs no database, so only the
+export itself loads the app. A passphrase comes from an environment variable, never from the
+command line, where other users of the machine and the shell's history would see it.
 """
 
 from __future__ import annotations
@@ -18,18 +21,40 @@ from flask.cli import AppGroup, with_appcontext
 
 from kiosk.db import db
 from kiosk.domain.export import (
-    build_bundle,
+    PASSPHRASE_MIN_LENGTH,
     campaign_to_export,
     default_day,
-    read_manifest,
+    prepare_export,
+    record_export,
     verify_bundle,
 )
 from kiosk.timezones import venue_zone
 
+VERIFY_EXPORT = "verify-export"
+CLI_ACTOR = "coordinator"  # in the audit log, when the shell does not say who runs the command
 HEALTH_DATA_WARNING = (
-    "warning: {path} holds donors' health data: keep it on an encrypted drive, hand it over in "
-    "person, and delete copies you no longer need (encrypted bundles come in a later version)"
+    "warning: {path} is not encrypted and holds donors' health data: encrypt it with "
+    "--passphrase-env VAR (AES-256, opens in 7-Zip), or keep it on an encrypted drive, hand it "
+    "over in person, and delete copies you no longer need"
 )
+ENCRYPTED_NOTE = (
+    "{path} is encrypted with AES-256: open it with 7-Zip and the passphrase; give the "
+    "passphrase by another way than the file (say it, or send it separately)"
+)
+PASSPHRASE_ENV_HELP = "The environment variable that holds the passphrase (never the passphrase)."
+
+
+def passphrase_from(variable: str | None) -> str | None:
+    """The passphrase held by the environment variable named `variable`, if one is named."""
+    if variable is None:
+        return None
+    passphrase = os.environ.get(variable, "")
+    if not passphrase:
+        raise click.BadParameter(
+            f"the environment variable {variable} is not set or empty; set it to the passphrase",
+            param_hint="'--passphrase-env'",
+        )
+    return passphrase
 
 
 @click.group("export", cls=AppGroup, invoke_without_command=True)
@@ -52,22 +77,50 @@ HEALTH_DATA_WARNING = (
     help="The campaign's code (default: the one running that day, the open one, the last one).",
 )
 @click.option("--force", is_flag=True, help="Replace the ZIP file if it exists.")
+@click.option(
+    "--passphrase-env",
+    "passphrase_env",
+    metavar="VAR",
+    help=f"Encrypt with AES-256. {PASSPHRASE_ENV_HELP}",
+)
 @click.pass_context
 def export_group(
-    ctx: click.Context, day: datetime | None, out: Path | None, code: str | None, force: bool
+    ctx: click.Context,
+    day: datetime | None,
+    out: Path | None,
+    code: str | None,
+    force: bool,
+    passphrase_env: str | None,
 ) -> None:
     """Write the day's bundle for the regional centre: visits (CSV, JSON), audit log, manifest."""
     if ctx.invoked_subcommand is not None:
-        if day or out or code or force:
-            raise click.UsageError("--date, --out, --campaign and --force go with `kiosk export`")
+        if day or out or code or force or passphrase_env:
+            raise click.UsageError(
+                "--date, --out, --campaign, --force and --passphrase-env go with `kiosk export`"
+            )
         return
     if out is None:
         raise click.UsageError("Missing option '--out'.")
-    ctx.invoke(_export, day=day.date() if day else None, out=out, code=code, force=force)
+    passphrase = passphrase_from(passphrase_env)
+    if passphrase is not None and len(passphrase) < PASSPHRASE_MIN_LENGTH:
+        raise click.BadParameter(
+            f"the passphrase in {passphrase_env} has fewer than {PASSPHRASE_MIN_LENGTH} characters",
+            param_hint="'--passphrase-env'",
+        )
+    ctx.invoke(
+        _export,
+        day=day.date() if day else None,
+        out=out,
+        code=code,
+        force=force,
+        passphrase=passphrase,
+    )
 
 
 @with_appcontext
-def _export(day: date | None, out: Path, code: str | None, force: bool) -> None:
+def _export(
+    day: date | None, out: Path, code: str | None, force: bool, passphrase: str | None
+) -> None:
     app = current_app
     zone = venue_zone(app.config["TIMEZONE"])
     now = app.config["CLOCK"]()
@@ -83,13 +136,16 @@ def _export(day: date | None, out: Path, code: str | None, force: bool) -> None:
         )
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists already; add --force to replace it")
-    data = build_bundle(db.session, campaign.id, day, now, zone)
-    report = verify_bundle(data)
-    if not report.ok:  # never expected: a bundle that fails its own check is not written
-        raise click.ClickException(f"the bundle does not verify: {report.problems[0]}")
-    write_atomically(out, data)
-    click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(read_manifest(data))}")
-    click.echo(HEALTH_DATA_WARNING.format(path=out), err=True)
+    export = prepare_export(db.session, campaign, day, now, zone, passphrase)
+    write_atomically(out, export.data)
+    record_export(
+        db.session, campaign, day, export, os.environ.get("USER") or CLI_ACTOR, "server", now
+    )
+    click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(export.manifest)}")
+    if passphrase is None:
+        click.echo(HEALTH_DATA_WARNING.format(path=out), err=True)
+    else:
+        click.echo(ENCRYPTED_NOTE.format(path=out))
 
 
 def _no_campaign(code: str | None, day: date | None) -> str:
@@ -141,16 +197,19 @@ def _remove(path: str) -> None:
 
 @export_group.command("verify", with_appcontext=False)
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-env", "passphrase_env", metavar="VAR", help=PASSPHRASE_ENV_HELP)
 @click.pass_context
-def verify_command(ctx: click.Context, bundle: Path) -> None:
+def verify_command(ctx: click.Context, bundle: Path, passphrase_env: str | None) -> None:
     """Check a bundle against its manifest: every file there, unchanged, and nothing more."""
+    passphrase = passphrase_from(passphrase_env)
     try:
         data = bundle.read_bytes()
     except OSError as error:
         raise click.ClickException(f"cannot read {bundle}: {error.strerror}") from None
-    report = verify_bundle(data)
+    report = verify_bundle(data, passphrase)
     if report.ok:
-        click.echo(f"ok: {report.files} files verified")
+        encrypted = ", encrypted" if report.encrypted else " (not encrypted)"
+        click.echo(f"ok: {report.files} files verified{encrypted}")
         return
     for problem in report.problems:
         click.echo(f"{bundle}: {problem}", err=True)

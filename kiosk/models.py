@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from kiosk.db import UTCDateTime, db
@@ -45,7 +45,7 @@ class Donor(db.Model):
     blood_group: Mapped[str | None] = mapped_column(String(3))
     last_donation_on: Mapped[date | None]
     deferred_until: Mapped[date | None]
-    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=text("0"))
+    deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=false())
     deferral_reason: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -115,6 +115,8 @@ class Event(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    # Counts or codes only (e.g. what a purge removed), never a name or a health value.
+    detail: Mapped[str | None] = mapped_column(Text)
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()
@@ -197,3 +199,23 @@ class Donation(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship(backref=backref("donation", uselist=False))
+
+
+class ImportedBundle(db.Model):
+    """A venue's end-of-day bundle loaded into the regional centre's database (`kiosk central
+    import`). The SHA-256 of its manifest (which holds the SHA-256 of every other file) names the
+    bundle: the same bundle imported again is recognised and changes nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    day: Mapped[date]
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visits: Mapped[int]
+    donations: Mapped[int]
+    deferrals: Mapped[int]
+    events: Mapped[int]
+    conflicts: Mapped[int]
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()

@@ -120,3 +120,38 @@ def register(client):
         return client.post("/kiosk/register", data=data, headers=headers or {})
 
     return post
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One private PostgreSQL server for the whole run (tests/postgres.py); the tests that need
+    it skip, saying why, where PostgreSQL is not installed and cannot be started."""
+    from tests.postgres import PostgresUnavailable, private_server
+
+    try:
+        server = private_server()
+        running = server.__enter__()
+    except PostgresUnavailable as reason:
+        pytest.skip(f"no PostgreSQL server for this test: {reason}")
+    try:
+        yield running
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """A fresh, empty database on the private server, named after the test."""
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50]
+    return postgres_server.new_database(f"t_{name}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """The same test on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'database.sqlite3'}"
+    return request.getfixturevalue("postgres_url")

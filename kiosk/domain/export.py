@@ -6,6 +6,10 @@ campaign, the counts and the SHA-256 and size of every other file.
 
 The same data gives the same bytes, except the manifest's `generated_at`: rows come in queue
 order, members in a fixed order with a fixed date. Times are ISO 8601 with the venue's UTC offset.
+
+With a passphrase every member is encrypted with AES-256 the WinZip way (AE-2), which 7-Zip,
+WinZip and pyzipper open; the encrypted bytes then differ from run to run (a random salt per file).
+Read bundles with `bundle_members`, which opens plain and encrypted ones alike.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from importlib import metadata
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyzipper
+from pyzipper.zipfile_aes import AESZipInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from kiosk.db import write_transaction
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import DONATION_OUTCOMES
@@ -39,8 +46,12 @@ MANIFEST = "manifest.json"
 VISITS_CSV = "visits.csv"
 VISITS_JSON = "visits.json"
 EVENTS_CSV = "events.csv"
+FHIR_JSON = "fhir.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a ZIP can hold: the same bytes every time
 MANIFEST_MAX_BYTES = 1_000_000
+# What the files of one bundle may take once unpacked: a day is a few megabytes.
+BUNDLE_MAX_BYTES = 500_000_000
+PASSPHRASE_MIN_LENGTH = 8
 # A failed venipuncture gives no blood: it does not make a donor a repeat donor.
 NOT_A_DONATION = "failed_venipuncture"
 
@@ -131,9 +142,17 @@ def default_day(campaign: Campaign, today: date) -> date:
 
 
 def build_bundle(
-    session: Session, campaign_id: int, day: date | None, now: datetime, zone: ZoneInfo
+    session: Session,
+    campaign_id: int,
+    day: date | None,
+    now: datetime,
+    zone: ZoneInfo,
+    passphrase: str | None = None,
 ) -> bytes:
-    """The ZIP of one campaign's visits: of one day, or of every day when `day` is None."""
+    """The ZIP of one campaign's visits: of one day, or of every day when `day` is None;
+    encrypted with AES-256 when a passphrase is given."""
+    from kiosk.domain.fhir import fhir_bundle  # it builds on this module's rows
+
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise ValueError(f"no campaign with id {campaign_id}")
@@ -146,15 +165,17 @@ def build_bundle(
             {"schema_version": SCHEMA_VERSION, "campaign": summary, "visits": visits}
         ),
     }
+    fhir = fhir_bundle(session, campaign.id, day, visits, zone)
+    files[FHIR_JSON] = json_bytes(fhir)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "generator": generator(),
         "generated_at": iso_time(now, zone),
         "campaign": summary,
-        "counts": count_visits(visits),
+        "counts": {**count_visits(visits), "fhir_resources": count_resources(fhir)},
         "files": {name: file_entry(content) for name, content in files.items()},
     }
-    return zip_bytes({MANIFEST: json_bytes(manifest), **files})
+    return zip_bytes({MANIFEST: json_bytes(manifest), **files}, passphrase)
 
 
 def campaign_summary(campaign: Campaign, day: date | None) -> dict[str, str]:
@@ -177,6 +198,17 @@ def count_visits(visits: Sequence[Mapping[str, Value]]) -> dict[str, Any]:
         "donations": {**dict.fromkeys(DONATION_OUTCOMES, 0), **dict(sorted(outcomes.items()))},
         "deferrals": sum(1 for row in visits if str(row["decision"]).startswith("deferred")),
     }
+
+
+def count_resources(fhir: Any) -> dict[str, int]:
+    """The resources of a FHIR Bundle by type; ValueError if it is not one."""
+    if not isinstance(fhir, dict) or fhir.get("resourceType") != "Bundle":
+        raise ValueError("not a FHIR Bundle")
+    entries = fhir.get("entry", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ValueError("the Bundle's entries are not a list of objects")
+    types = Counter(str((entry.get("resource") or {}).get("resourceType")) for entry in entries)
+    return dict(sorted(types.items()))
 
 
 def generator() -> str:
@@ -408,16 +440,35 @@ def file_entry(content: bytes) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
 
 
-def zip_bytes(files: Mapping[str, bytes]) -> bytes:
+def zip_bytes(files: Mapping[str, bytes], passphrase: str | None = None) -> bytes:
+    """A plain ZIP, or with a passphrase one whose every member is AES-256 encrypted."""
+    if passphrase is None:
+        return _plain_zip(files)
+    if len(passphrase) < PASSPHRASE_MIN_LENGTH:
+        raise ValueError(f"a passphrase has at least {PASSPHRASE_MIN_LENGTH} characters")
+    buffer = io.BytesIO()
+    with pyzipper.AESZipFile(buffer, "w", encryption=pyzipper.WZ_AES) as bundle:
+        bundle.setpassword(passphrase.encode("utf-8"))
+        bundle.setencryption(pyzipper.WZ_AES, nbits=256)
+        for name, content in files.items():
+            bundle.writestr(_member_info(AESZipInfo, name), content)
+    return buffer.getvalue()
+
+
+def _plain_zip(files: Mapping[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         for name, content in files.items():
-            member = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.create_system = 3  # Unix, whatever system writes it
-            member.external_attr = 0o600 << 16  # health data: readable by its owner only
-            bundle.writestr(member, content)
+            bundle.writestr(_member_info(zipfile.ZipInfo, name), content)
     return buffer.getvalue()
+
+
+def _member_info(info_class: type[zipfile.ZipInfo], name: str) -> zipfile.ZipInfo:
+    member = info_class(name, date_time=ZIP_DATE)
+    member.compress_type = zipfile.ZIP_DEFLATED
+    member.create_system = 3  # Unix, whatever system writes it
+    member.external_attr = 0o600 << 16  # health data: readable by its owner only
+    return member
 
 
 # --- verifying ----------------------------------------------------------------------------------
@@ -425,6 +476,7 @@ def zip_bytes(files: Mapping[str, bytes]) -> bytes:
 # What reading a damaged or foreign ZIP can raise.
 _UNREADABLE = (
     zipfile.BadZipFile,
+    pyzipper.BadZipFile,  # pyzipper's own copy of zipfile, with its own exceptions
     zlib.error,
     EOFError,
     OSError,
@@ -442,54 +494,109 @@ class BundleProblem(ValueError):
 class VerifyReport:
     problems: list[str] = field(default_factory=list)
     files: int = 0  # files checked against the manifest
+    encrypted: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def read_manifest(data: bytes) -> dict[str, Any]:
+def bundle_members(data: bytes, passphrase: str | None = None) -> dict[str, bytes]:
+    """Every file of a bundle by name, in the ZIP's order, decrypted with the passphrase if the
+    bundle is encrypted. A plain bundle opens whether a passphrase is given or not (it protects
+    nothing there; `verify_bundle` says whether a bundle was encrypted). BundleProblem, with a
+    one-line message, for anything that is not a whole, readable bundle."""
+    return _read_bundle(data, passphrase)[0]
+
+
+def read_manifest(data: bytes, passphrase: str | None = None) -> dict[str, Any]:
     """The manifest of a bundle, checked for shape; BundleProblem if there is none to trust."""
+    return _manifest(bundle_members(data, passphrase))
+
+
+def verify_bundle(data: bytes, passphrase: str | None = None) -> VerifyReport:
+    """Every file the manifest lists is there with its size and SHA-256, nothing else is, and the
+    counts agree with the files. A damaged or foreign file gives problems, never an exception."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
-            return _manifest(bundle)
+        members, encrypted = _read_bundle(data, passphrase)
+        manifest = _manifest(members)
+    except BundleProblem as problem:
+        return VerifyReport([str(problem)])
+    listed = manifest["files"]
+    problems = [
+        problem
+        for name, expected in listed.items()
+        for problem in _member_problems(members, name, expected)
+    ]
+    problems += [
+        f"{name}: in the ZIP but not in the manifest"
+        for name in members
+        if name != MANIFEST and name not in listed
+    ]
+    if not problems:
+        problems += _count_problems(members, manifest)
+    return VerifyReport(problems, len(listed), encrypted)
+
+
+def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes], bool]:
+    """The members, and whether they were encrypted."""
+    try:
+        with pyzipper.AESZipFile(io.BytesIO(data)) as bundle:
+            infos = bundle.infolist()
+            _check_listing(infos)
+            encrypted = _encrypted(infos)
+            if encrypted and not passphrase:
+                raise BundleProblem("the bundle is encrypted: its passphrase is needed")
+            password = passphrase.encode("utf-8") if encrypted and passphrase else None
+            members = {info.filename: _read_member(bundle, info, password) for info in infos}
+            return members, encrypted
+    except BundleProblem:
+        raise
     except _UNREADABLE as error:
         raise BundleProblem(f"not a readable ZIP file ({error})") from None
 
 
-def verify_bundle(data: bytes) -> VerifyReport:
-    """Every file the manifest lists is there with its size and SHA-256, and nothing else is.
-    A damaged or foreign file gives problems, never an exception."""
+def _check_listing(infos: Sequence[zipfile.ZipInfo]) -> None:
+    names = Counter(info.filename for info in infos)
+    for name, n in names.items():
+        if n > 1:
+            raise BundleProblem(f"{name}: appears {n} times in the ZIP")
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > BUNDLE_MAX_BYTES:
+        raise BundleProblem(
+            f"the files would take {unpacked} bytes unpacked, too many for a bundle"
+        )
+
+
+def _encrypted(infos: Sequence[zipfile.ZipInfo]) -> bool:
+    """All members are encrypted, or none is: a mix means someone changed the bundle."""
+    flags = {bool(info.flag_bits & 0x1) for info in infos}
+    if len(flags) > 1:
+        raise BundleProblem("some files of the ZIP are encrypted and some are not")
+    return flags == {True}
+
+
+def _read_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, password: bytes | None) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
-            manifest = _manifest(bundle)
-            listed = manifest["files"]
-            problems = _duplicates(bundle)
-            for name, expected in listed.items():
-                problems += _member_problems(bundle, name, expected)
-            problems += [
-                f"{name}: in the ZIP but not in the manifest"
-                for name in dict.fromkeys(bundle.namelist())
-                if name != MANIFEST and name not in listed
-            ]
-            if not problems:
-                problems += _count_problems(bundle, manifest)
-            return VerifyReport(problems, len(listed))
-    except BundleProblem as problem:
-        return VerifyReport([str(problem)])
+        return bundle.read(info, pwd=password)
+    except RuntimeError:
+        # What reading with a password that fails the check raises; the passphrase is the same
+        # for every member, so the first member tells.
+        if password is not None:
+            raise BundleProblem("wrong passphrase") from None
+        raise
     except _UNREADABLE as error:
-        return VerifyReport([f"not a readable ZIP file ({error})"])
+        raise BundleProblem(f"{info.filename}: cannot be read ({error})") from None
 
 
-def _manifest(bundle: zipfile.ZipFile) -> dict[str, Any]:
+def _manifest(members: Mapping[str, bytes]) -> dict[str, Any]:
+    content = members.get(MANIFEST)
+    if content is None:
+        raise BundleProblem(f"{MANIFEST} is missing")
+    if len(content) > MANIFEST_MAX_BYTES:
+        raise BundleProblem(f"{MANIFEST} is too large ({len(content)} bytes)")
     try:
-        info = bundle.getinfo(MANIFEST)
-    except KeyError:
-        raise BundleProblem(f"{MANIFEST} is missing") from None
-    if info.file_size > MANIFEST_MAX_BYTES:
-        raise BundleProblem(f"{MANIFEST} is too large ({info.file_size} bytes)")
-    try:
-        manifest = json.loads(bundle.read(info).decode("utf-8"))
+        manifest = json.loads(content.decode("utf-8"))
     except ValueError as error:  # not UTF-8, not JSON
         raise BundleProblem(f"{MANIFEST} is not valid JSON ({error})") from None
     _check_manifest_shape(manifest)
@@ -520,33 +627,25 @@ def _is_file_entry(entry: Any) -> bool:
     )
 
 
-def _duplicates(bundle: zipfile.ZipFile) -> list[str]:
-    names = Counter(bundle.namelist())
-    return [f"{name}: appears {n} times in the ZIP" for name, n in names.items() if n > 1]
-
-
-def _member_problems(bundle: zipfile.ZipFile, name: str, expected: Mapping[str, Any]) -> list[str]:
-    try:
-        info = bundle.getinfo(name)
-    except KeyError:
+def _member_problems(
+    members: Mapping[str, bytes], name: str, expected: Mapping[str, Any]
+) -> list[str]:
+    content = members.get(name)
+    if content is None:
         return [f"{name}: listed in the manifest but missing"]
-    if info.file_size != expected["bytes"]:
-        return [f"{name}: {info.file_size} bytes, the manifest says {expected['bytes']}"]
-    try:
-        content = bundle.read(info)
-    except _UNREADABLE as error:
-        return [f"{name}: cannot be read ({error})"]
+    if len(content) != expected["bytes"]:
+        return [f"{name}: {len(content)} bytes, the manifest says {expected['bytes']}"]
     if hashlib.sha256(content).hexdigest() != expected["sha256"].lower():
         return [f"{name}: SHA-256 does not match the manifest"]
     return []
 
 
-def _count_problems(bundle: zipfile.ZipFile, manifest: Mapping[str, Any]) -> list[str]:
+def _count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
     """The number of visits in the manifest is the number in visits.json."""
     if VISITS_JSON not in manifest["files"]:
         return []
     try:
-        visits = json.loads(bundle.read(VISITS_JSON).decode("utf-8"))["visits"]
+        visits = json.loads(members[VISITS_JSON].decode("utf-8"))["visits"]
         counted = manifest["counts"]["visits"]
     except (ValueError, KeyError, TypeError) as error:
         return [f"{VISITS_JSON} or the manifest's counts cannot be read ({error})"]
@@ -554,4 +653,82 @@ def _count_problems(bundle: zipfile.ZipFile, manifest: Mapping[str, Any]) -> lis
         return [f"{VISITS_JSON} holds no list of visits"]
     if counted != len(visits):
         return [f"the manifest counts {counted} visits, {VISITS_JSON} holds {len(visits)}"]
+    return _fhir_count_problems(members, manifest)
+
+
+def _fhir_count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
+    """The resources the manifest counts by type are those in fhir.json."""
+    if FHIR_JSON not in manifest["files"]:
+        return []
+    try:
+        found = count_resources(json.loads(members[FHIR_JSON].decode("utf-8")))
+        counted = manifest["counts"]["fhir_resources"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return [f"{FHIR_JSON} or the manifest's counts cannot be read ({error})"]
+    if counted != found:
+        return [f"the manifest counts {counted} FHIR resources, {FHIR_JSON} holds {found}"]
     return []
+
+
+# --- exporting, and its line in the audit log ---------------------------------------------------
+
+EXPORT_ACTION = "export"
+
+
+@dataclass(frozen=True)
+class Export:
+    data: bytes
+    manifest: dict[str, Any]
+    encrypted: bool
+
+
+def bundle_file_name(campaign: Campaign, day: date | None) -> str:
+    """KHE-2026-11-24_2026-11-24.zip: the campaign's code, then the day (or "all")."""
+    return f"{campaign.code}_{day.isoformat() if day else 'all'}.zip"
+
+
+def prepare_export(
+    session: Session,
+    campaign: Campaign,
+    day: date | None,
+    now: datetime,
+    zone: ZoneInfo,
+    passphrase: str | None = None,
+) -> Export:
+    """The bundle, checked against its own manifest (a bundle that fails is never handed out)."""
+    data = build_bundle(session, campaign.id, day, now, zone, passphrase)
+    report = verify_bundle(data, passphrase)
+    if not report.ok:  # never expected
+        raise RuntimeError(f"the bundle does not verify: {report.problems[0]}")
+    return Export(data, read_manifest(data, passphrase), report.encrypted)
+
+
+def record_export(
+    session: Session,
+    campaign: Campaign,
+    day: date | None,
+    export: Export,
+    actor_name: str,
+    device: str,
+    now: datetime,
+) -> Event:
+    """Who exported which day, from where, and the counts: nothing about any one donor."""
+    counts = export.manifest["counts"]
+    detail = {
+        "day": day and day.isoformat(),
+        "visits": counts["visits"],
+        "donations": sum(counts["donations"].values()),
+        "deferrals": counts["deferrals"],
+        "encrypted": export.encrypted,
+    }
+    with write_transaction(session):
+        event = Event(
+            at=now,
+            campaign_id=campaign.id,
+            actor=actor_name,
+            device=device,
+            action=EXPORT_ACTION,
+            detail=json.dumps(detail, sort_keys=True),
+        )
+        session.add(event)
+    return event

@@ -41,6 +41,7 @@ def init_web(app: Flask) -> None:
 
     from kiosk.web.auth import bp as auth_bp
     from kiosk.web.display import bp as display_bp
+    from kiosk.web.exports import bp as exports_bp
     from kiosk.web.kiosk import bp as kiosk_bp
     from kiosk.web.records import bp as records_bp
     from kiosk.web.staff import bp as staff_bp
@@ -48,6 +49,7 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (kiosk_bp, ticket_bp, auth_bp, staff_bp, records_bp, display_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(exports_bp)
     app.after_request(_protective_headers)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),

@@ -17,6 +17,7 @@ from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.export import (
     EVENTS_CSV,
+    FHIR_JSON,
     MANIFEST,
     VISITS_CSV,
     VISITS_JSON,
@@ -217,8 +218,10 @@ def campaign_id(app) -> int:
         yield campaign_id
 
 
-def bundle_of(campaign_id: int, day: date | None = CAMPAIGN_DAY, now=GENERATED, zone=ZONE):
-    return build_bundle(db.session, campaign_id, day, now, zone)
+def bundle_of(
+    campaign_id: int, day: date | None = CAMPAIGN_DAY, now=GENERATED, zone=ZONE, passphrase=None
+):
+    return build_bundle(db.session, campaign_id, day, now, zone, passphrase)
 
 
 def members(bundle: bytes) -> dict[str, bytes]:
@@ -249,8 +252,14 @@ def by_number(rows, number: int):
 # --- visits.csv and visits.json -----------------------------------------------------------------
 
 
-def test_the_bundle_holds_the_four_files(campaign_id):
-    assert list(members(bundle_of(campaign_id))) == [MANIFEST, VISITS_CSV, EVENTS_CSV, VISITS_JSON]
+def test_the_bundle_holds_the_five_files(campaign_id):
+    assert list(members(bundle_of(campaign_id))) == [
+        MANIFEST,
+        VISITS_CSV,
+        EVENTS_CSV,
+        VISITS_JSON,
+        FHIR_JSON,
+    ]
 
 
 def test_the_visits_header_is_exactly_the_documented_columns(campaign_id):
@@ -442,12 +451,18 @@ def test_the_manifest_counts_and_hashes_every_file(campaign_id):
         "by_stage": {"deferred": 1, "done": 1, "waiting_interview": 1},
         "donations": {"complete": 1, "partial": 0, "failed_venipuncture": 0},
         "deferrals": 1,
+        "fhir_resources": {
+            "Encounter": 3,
+            "Observation": 10,
+            "Patient": 3,
+            "Procedure": 1,
+        },
     }
-    assert set(manifest["files"]) == {VISITS_CSV, EVENTS_CSV, VISITS_JSON}
+    assert set(manifest["files"]) == {VISITS_CSV, EVENTS_CSV, VISITS_JSON, FHIR_JSON}
     for name, entry in manifest["files"].items():
         assert entry["bytes"] == len(files[name])
     report = verify_bundle(bundle)
-    assert report.ok and report.problems == [] and report.files == 3
+    assert report.ok and report.problems == [] and report.files == 4
 
 
 def rezip(bundle: bytes, **changes: bytes | None) -> bytes:
@@ -519,7 +534,7 @@ def test_truncated_or_foreign_data_gives_problems_never_an_exception(campaign_id
 def test_the_same_data_gives_the_same_bytes(campaign_id):
     morning = members(bundle_of(campaign_id, now=GENERATED))
     evening = members(bundle_of(campaign_id, now=GENERATED + timedelta(hours=3)))
-    for name in (VISITS_CSV, EVENTS_CSV, VISITS_JSON):
+    for name in (VISITS_CSV, EVENTS_CSV, VISITS_JSON, FHIR_JSON):
         assert morning[name] == evening[name]
     assert bundle_of(campaign_id) == bundle_of(campaign_id)
 
@@ -553,7 +568,7 @@ def test_export_then_verify(kiosk, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if path.suffix == ".part"] == []
     verified = kiosk("export", "verify", out)
     assert verified.exit_code == 0, verified.output
-    assert verified.output.strip() == "ok: 3 files verified"
+    assert verified.output.strip() == "ok: 4 files verified (not encrypted)"
 
 
 def test_export_picks_the_campaign_and_its_day_by_itself(kiosk, tmp_path):

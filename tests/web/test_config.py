@@ -30,7 +30,7 @@ def test_environment_beats_the_config_file(tmp_path: Path):
 def test_database_url_and_secret_key_from_the_environment(tmp_path):
     environ = {"DATABASE_URL": "postgres://u@h/db", "KIOSK_SECRET_KEY": "s3cret"}
     settings = load_settings(tmp_path, environ, None)
-    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql://u@h/db"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
     assert settings["SECRET_KEY"] == "s3cret"
     assert not (tmp_path / "secret_key").exists()
 

@@ -1,0 +1,667 @@
+"""The regional centre's side: many venues' end-of-day bundles merged into one database, and the
+list of known donors that the next campaign starts from.
+
+The centre's database has the venue's tables (campaigns, donors, visits, screenings, donations,
+the audit log) plus `imported_bundle`, one row per bundle loaded. A bundle is checked against
+its manifest first, then read whole, then written in one transaction with the others of the
+same command: all of them or nothing.
+
+- The same bundle twice (its manifest's SHA-256 is known) changes nothing.
+- Another bundle with a visit already here (same campaign, day and number) or a bag number
+  already here is refused: a day is imported once, never silently overwritten.
+- Donors are merged by CIN. A CIN known here with another birth date is a conflict: it is
+  reported, the visit is imported with a donor record of its own without that CIN, and the
+  CIN waits on the visit (`cin_conflict`) for someone to check the card, as at the kiosk.
+- Donor history only grows: the latest donation date, a blood group when the bundle gives
+  one, the strongest deferral (permanent over temporary, a later end over an earlier one).
+  Names, sex, phone and category follow the donor's most recent visit.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.db import write_transaction
+from kiosk.domain.donor_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from kiosk.domain.export import (
+    EVENT_COLUMNS,
+    EVENTS_CSV,
+    MANIFEST,
+    SCHEMA_VERSION,
+    VISIT_COLUMNS,
+    VISITS_JSON,
+    BundleProblem,
+    bundle_members,
+    csv_bytes,
+    verify_bundle,
+)
+from kiosk.domain.journey import Stage
+from kiosk.domain.medical import ADVERSE_EVENTS, DECISIONS, DONATION_OUTCOMES
+from kiosk.models import (
+    Campaign,
+    Desk,
+    Donation,
+    Donor,
+    Event,
+    ImportedBundle,
+    Screening,
+    Visit,
+)
+
+DONOR_LIST_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+# The outcomes that give blood: a failed venipuncture does not count as a donation.
+BLOOD_GIVEN = ("complete", "partial")
+_BATCH = 500  # values per IN (…) query, well under SQLite's limit on bound parameters
+
+_DATES = ("campaign_date", "birth_date", "deferral_until")
+_TIMES = ("registered_at", "called_interview_at", "donation_started_at", "donation_ended_at")
+_WHOLE = ("queue_number", "age", "systolic", "diastolic", "pulse", "volume_ml", "wait_minutes")
+_DECIMAL = ("weight_kg", "hemoglobin_g_dl")
+_REQUIRED = (
+    "campaign_code",
+    "campaign_date",
+    "queue_number",
+    "registered_at",
+    "last_name",
+    "first_name",
+    "sex",
+    "birth_date",
+    "category",
+    "stage_final",
+)
+_CHOICES: dict[str, Sequence[str]] = {
+    "sex": ("F", "M"),
+    "stage_final": tuple(Stage),
+    "decision": DECISIONS,
+    "donation_outcome": DONATION_OUTCOMES,
+    "adverse_event": ADVERSE_EVENTS,
+}
+_SCREENING_NEEDS = ("weight_kg", "systolic", "diastolic", "pulse", "hemoglobin_g_dl")
+_DONATION_NEEDS = (
+    "bag_number",
+    "bag_type",
+    "volume_ml",
+    "donation_started_at",
+    "donation_ended_at",
+    "adverse_event",
+)
+
+
+class ImportRefused(ValueError):
+    """A bundle that is not imported (nor any other of the same command); the one-line message
+    says why."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle that passed its manifest check, read into typed rows."""
+
+    name: str  # how the coordinator named it: the file's path
+    manifest_sha256: str
+    campaign: dict[str, str]
+    generated_at: datetime
+    visits: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CinConflict:
+    cin: str
+    campaign_code: str
+    day: date
+    queue_number: int
+    known_birth_date: date
+    bundle_birth_date: date
+
+    def describe(self) -> str:
+        return (
+            f"conflict: CIN {self.cin} ({self.campaign_code}, {self.day}, number "
+            f"{self.queue_number}) is known with birth date {self.known_birth_date}, the bundle "
+            f"says {self.bundle_birth_date}; imported as a separate donor, the CIN kept on the "
+            "visit for checking"
+        )
+
+
+@dataclass
+class BundleImport:
+    name: str
+    campaign_code: str
+    day: date
+    visits: int = 0
+    donations: int = 0
+    deferrals: int = 0
+    events: int = 0
+    new_donors: int = 0
+    known_donors: int = 0  # visits of a donor already known here (merged by CIN)
+    without_cin: int = 0  # visits of a donor with no CIN: a donor record each, never merged
+    conflicts: list[CinConflict] = field(default_factory=list)
+    already_imported_at: datetime | None = None
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def read_bundle(name: str, data: bytes, passphrase: str | None = None) -> Bundle:
+    """Checks the bundle against its manifest, then reads its visits and audit log; ImportRefused
+    for anything that is not a whole bundle this version of Nabd understands."""
+    report = verify_bundle(data, passphrase)
+    if not report.ok:
+        more = len(report.problems) - 1
+        raise ImportRefused(report.problems[0] + (f" (and {more} more problems)" if more else ""))
+    try:
+        members = bundle_members(data, passphrase)
+    except BundleProblem as problem:
+        raise ImportRefused(str(problem)) from None
+    manifest = json.loads(members[MANIFEST].decode("utf-8"))
+    for needed in (VISITS_JSON, EVENTS_CSV):
+        if needed not in manifest["files"]:
+            raise ImportRefused(f"the bundle has no {needed}")
+    visits_document = _json_object(members[VISITS_JSON], VISITS_JSON)
+    _check_version(visits_document.get("schema_version"), VISITS_JSON)
+    campaign = _campaign_summary(manifest.get("campaign"))
+    visits = visits_document.get("visits")
+    if not isinstance(visits, list):
+        raise ImportRefused(f"{VISITS_JSON} holds no list of visits")
+    return Bundle(
+        name=name,
+        manifest_sha256=hashlib.sha256(members[MANIFEST]).hexdigest(),
+        campaign=campaign,
+        generated_at=_moment(manifest.get("generated_at"), "the manifest's generated_at"),
+        visits=[_visit_row(index, row, campaign["code"]) for index, row in enumerate(visits, 1)],
+        events=_event_rows(members[EVENTS_CSV]),
+    )
+
+
+def _json_object(content: bytes, name: str) -> dict[str, Any]:
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except ValueError as error:
+        raise ImportRefused(f"{name} is not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise ImportRefused(f"{name} is not a JSON object")
+    return document
+
+
+def _check_version(version: Any, name: str) -> None:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ImportRefused(f"{name} has no valid schema_version")
+    if version > SCHEMA_VERSION:
+        raise ImportRefused(
+            f"{name}: schema version {version} is newer than this Nabd reads ({SCHEMA_VERSION})"
+        )
+
+
+def _campaign_summary(summary: Any) -> dict[str, str]:
+    keys = ("code", "name", "site", "date", "regional_centre")
+    if not isinstance(summary, dict) or not all(isinstance(summary.get(k), str) for k in keys):
+        raise ImportRefused("the manifest's campaign lacks its code, name, site, date or centre")
+    if not summary["code"].strip():
+        raise ImportRefused("the manifest's campaign has no code")
+    return {key: summary[key] for key in keys}
+
+
+def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
+    where = f"{VISITS_JSON}, visit {index}"
+    if not isinstance(row, dict):
+        raise ImportRefused(f"{where} is not a JSON object")
+    missing = [column for column in VISIT_COLUMNS if column not in row]
+    if missing:
+        raise ImportRefused(f"{where} lacks {', '.join(missing)}")
+    typed = {column: _typed(column, row[column], where) for column in VISIT_COLUMNS}
+    for column in _REQUIRED:
+        if typed[column] is None:
+            raise ImportRefused(f"{where}: {column} is empty")
+    if typed["campaign_code"] != campaign_code:
+        raise ImportRefused(f"{where} belongs to campaign {typed['campaign_code']}")
+    if typed["decision"] is not None:
+        _require(typed, _SCREENING_NEEDS, f"{where} (screened)")
+    if typed["donation_outcome"] is not None:
+        _require(typed, _DONATION_NEEDS, f"{where} (donation)")
+    return typed
+
+
+def _require(row: Mapping[str, Any], columns: Sequence[str], where: str) -> None:
+    empty = [column for column in columns if row[column] is None]
+    if empty:
+        raise ImportRefused(f"{where}: {', '.join(empty)} empty")
+
+
+def _typed(column: str, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if column in _DATES:
+            return date.fromisoformat(_text(value))
+        if column in _TIMES:
+            return _moment(value, column)
+        if column in _WHOLE:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError("not a whole number")
+            return value
+        if column in _DECIMAL:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("not a number")
+            return float(value)
+        if column == "first_time":
+            if not isinstance(value, bool):
+                raise ValueError("not true or false")
+            return value
+        text = _text(value)
+        if column in _CHOICES and text not in _CHOICES[column]:
+            raise ValueError(f"{text!r} is not one of {', '.join(_CHOICES[column])}")
+        return text
+    except (ValueError, ImportRefused) as error:
+        raise ImportRefused(f"{where}: {column}: {error}") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return value
+
+
+def _moment(value: Any, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise ImportRefused(f"{what}: not a time with its UTC offset") from None
+    if moment.tzinfo is None:
+        raise ImportRefused(f"{what}: a time without its UTC offset")
+    return moment
+
+
+def _event_rows(content: bytes) -> list[dict[str, Any]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(f"{EVENTS_CSV} is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        if tuple(header) != EVENT_COLUMNS:
+            raise ImportRefused(
+                f"{EVENTS_CSV} does not have the columns {', '.join(EVENT_COLUMNS)}"
+            )
+        return [_event_row(line, fields) for line, fields in enumerate(reader, 2)]
+    except csv.Error as error:
+        raise ImportRefused(f"{EVENTS_CSV} is not readable CSV ({error})") from None
+
+
+def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
+    where = f"{EVENTS_CSV}, line {line}"
+    if len(fields) != len(EVENT_COLUMNS):
+        raise ImportRefused(f"{where}: {len(fields)} values for {len(EVENT_COLUMNS)} columns")
+    row: dict[str, Any] = {
+        column: value or None for column, value in zip(EVENT_COLUMNS, fields, strict=True)
+    }
+    if row["at"] is None or row["action"] is None or row["actor"] is None:
+        raise ImportRefused(f"{where}: at, actor and action are needed")
+    row["at"] = _moment(row["at"], f"{where}: at")
+    try:
+        if row["campaign_date"] is not None:
+            row["campaign_date"] = date.fromisoformat(row["campaign_date"])
+        if row["queue_number"] is not None:
+            row["queue_number"] = int(row["queue_number"])
+    except ValueError as error:
+        raise ImportRefused(f"{where}: {error}") from None
+    return row
+
+
+# --- importing ----------------------------------------------------------------------------------
+
+
+def import_bundles(
+    session: Session, bundles: Sequence[Bundle], now: datetime
+) -> list[BundleImport]:
+    """Imports the bundles in one transaction: all of them, or (ImportRefused) none."""
+    reports = []
+    with write_transaction(session):
+        for bundle in bundles:
+            try:
+                reports.append(_import_one(session, bundle, now))
+            except ImportRefused as refused:
+                raise ImportRefused(f"{bundle.name}: {refused}") from None
+    return reports
+
+
+def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport:
+    day = date.fromisoformat(bundle.campaign["date"])
+    report = BundleImport(bundle.name, bundle.campaign["code"], day)
+    known = session.scalar(
+        select(ImportedBundle).where(ImportedBundle.manifest_sha256 == bundle.manifest_sha256)
+    )
+    if known is not None:
+        report.already_imported_at = known.imported_at
+        return report
+    campaign = _campaign(session, bundle)
+    _refuse_visits_already_here(session, campaign, bundle)
+    _refuse_bags_already_here(session, bundle)
+    visits = _import_visits(session, campaign, bundle, report)
+    report.events = _import_events(session, campaign, bundle, visits)
+    session.add(
+        ImportedBundle(
+            manifest_sha256=bundle.manifest_sha256,
+            campaign=campaign,
+            day=day,
+            generated_at=bundle.generated_at,
+            visits=report.visits,
+            donations=report.donations,
+            deferrals=report.deferrals,
+            events=report.events,
+            conflicts=len(report.conflicts),
+            imported_at=now,
+        )
+    )
+    try:
+        session.flush()
+    except (IntegrityError, DataError) as error:  # a value the database will not take
+        detail = (str(error.orig).strip().splitlines() or ["?"])[0]
+        raise ImportRefused(f"the database refused a value of the bundle ({detail})") from None
+    return report
+
+
+def _campaign(session: Session, bundle: Bundle) -> Campaign:
+    summary = bundle.campaign
+    days = [row["campaign_date"] for row in bundle.visits] or [date.fromisoformat(summary["date"])]
+    campaign = session.scalar(select(Campaign).where(Campaign.code == summary["code"]))
+    if campaign is None:
+        first_registration = min(
+            (row["registered_at"] for row in bundle.visits), default=bundle.generated_at
+        )
+        campaign = Campaign(
+            code=summary["code"],
+            name=summary["name"],
+            site=summary["site"],
+            regional_centre=summary["regional_centre"],
+            starts_on=min(days),
+            ends_on=max(days),
+            status="closed",
+            opened_at=first_registration,
+        )
+        session.add(campaign)
+        session.flush()  # its id, for the audit lines
+        return campaign
+    campaign.starts_on = min(campaign.starts_on, *days)
+    campaign.ends_on = max(campaign.ends_on, *days)
+    return campaign
+
+
+def _refuse_visits_already_here(session: Session, campaign: Campaign, bundle: Bundle) -> None:
+    keys = [(row["campaign_date"], row["queue_number"]) for row in bundle.visits]
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        found = session.execute(
+            select(Visit.queue_day, Visit.queue_number)
+            .where(
+                Visit.campaign_id == campaign.id,
+                tuple_(Visit.queue_day, Visit.queue_number).in_(batch),
+            )
+            .limit(1)
+        ).first()
+        if found is not None:
+            raise ImportRefused(
+                f"{campaign.code}, {found[0]}, number {found[1]} is in the database already from "
+                "another bundle: a day is imported once, never overwritten"
+            )
+
+
+def _refuse_bags_already_here(session: Session, bundle: Bundle) -> None:
+    bags = [row["bag_number"] for row in bundle.visits if row["bag_number"] is not None]
+    repeated = sorted({bag for bag in bags if bags.count(bag) > 1})
+    if repeated:
+        raise ImportRefused(f"bag number {repeated[0]} appears twice in the bundle")
+    for start in range(0, len(bags), _BATCH):
+        found = session.execute(
+            select(Donation.bag_number, Campaign.code)
+            .join(Visit, Donation.visit_id == Visit.id)
+            .join(Campaign, Visit.campaign_id == Campaign.id)
+            .where(Donation.bag_number.in_(bags[start : start + _BATCH]))
+            .limit(1)
+        ).first()
+        if found is not None:
+            raise ImportRefused(f"bag number {found[0]} is in the database already ({found[1]})")
+
+
+def _import_visits(
+    session: Session, campaign: Campaign, bundle: Bundle, report: BundleImport
+) -> dict[tuple[date, int], Visit]:
+    last_event_at: dict[tuple[date, int], datetime] = {}
+    decided_at: dict[tuple[date, int], datetime] = {}
+    for event in bundle.events:
+        key = (event["campaign_date"], event["queue_number"])
+        last_event_at[key] = max(last_event_at.get(key, event["at"]), event["at"])
+        if event["action"] in ("accept", "defer"):
+            decided_at[key] = event["at"]
+    donors: dict[str, Donor] = {}
+    visits: dict[tuple[date, int], Visit] = {}
+    for row in bundle.visits:
+        key = (row["campaign_date"], row["queue_number"])
+        donor, conflict = _donor_for(session, row, donors, report)
+        visit = Visit(
+            campaign=campaign,
+            donor=donor,
+            queue_day=row["campaign_date"],
+            queue_number=row["queue_number"],
+            stage=row["stage_final"],
+            stage_changed_at=last_event_at.get(key, row["registered_at"]),
+            registered_at=row["registered_at"],
+            request_id=_request_id(campaign.code, *key),
+            language="",
+            cin_conflict=conflict,
+        )
+        session.add(visit)
+        visits[key] = visit
+        report.visits += 1
+        if row["decision"] is not None:
+            screened_at = decided_at.get(key) or row["called_interview_at"] or row["registered_at"]
+            session.add(_screening(visit, row, screened_at))
+            report.deferrals += row["decision"].startswith("deferred")
+        if row["donation_outcome"] is not None:
+            session.add(_donation(visit, row))
+            report.donations += 1
+        if conflict is None:
+            _add_history(donor, row)
+    return visits
+
+
+def _request_id(code: str, day: date, number: int) -> str:
+    """Unique and the same for the same visit (request ids of the venue are not exported)."""
+    return "central-" + hashlib.sha256(f"{code}|{day}|{number}".encode()).hexdigest()[:48]
+
+
+def _screening(visit: Visit, row: Mapping[str, Any], at: datetime) -> Screening:
+    return Screening(
+        visit=visit,
+        weight_kg=row["weight_kg"],
+        systolic=row["systolic"],
+        diastolic=row["diastolic"],
+        pulse=row["pulse"],
+        hemoglobin_g_dl=row["hemoglobin_g_dl"],
+        decision=row["decision"],
+        deferral_reason=row["deferral_reason"],
+        deferral_until=row["deferral_until"],
+        doctor=row["interviewer"] or "",
+        at=at,
+    )
+
+
+def _donation(visit: Visit, row: Mapping[str, Any]) -> Donation:
+    return Donation(
+        visit=visit,
+        bag_number=row["bag_number"],
+        bag_type=row["bag_type"],
+        volume_ml=row["volume_ml"],
+        started_at=row["donation_started_at"],
+        ended_at=row["donation_ended_at"],
+        outcome=row["donation_outcome"],
+        adverse_event=row["adverse_event"],
+        phlebotomist=row["phlebotomist"] or "",
+        at=row["donation_ended_at"],
+    )
+
+
+def _donor_for(
+    session: Session, row: Mapping[str, Any], donors: dict[str, Donor], report: BundleImport
+) -> tuple[Donor, str | None]:
+    """The donor of this visit, and the CIN in conflict if there is one."""
+    cin = row["donor_cin"]
+    if cin is None:
+        report.without_cin += 1
+        return _new_donor(row, None), None
+    donor = donors.get(cin) or session.scalar(select(Donor).where(Donor.cin == cin))
+    if donor is None:
+        donor = donors[cin] = _new_donor(row, cin)
+        report.new_donors += 1
+        return donor, None
+    donors[cin] = donor
+    if donor.birth_date != row["birth_date"]:
+        report.conflicts.append(
+            CinConflict(
+                cin,
+                row["campaign_code"],
+                row["campaign_date"],
+                row["queue_number"],
+                donor.birth_date,
+                row["birth_date"],
+            )
+        )
+        return _new_donor(row, None), cin
+    report.known_donors += 1
+    if row["campaign_date"] >= _latest_visit_day(session, donor):
+        _set_details(donor, row)
+    return donor, None
+
+
+def _latest_visit_day(session: Session, donor: Donor) -> date:
+    if donor.id is None:
+        return date.min
+    latest = session.scalar(select(func.max(Visit.queue_day)).where(Visit.donor_id == donor.id))
+    return latest or date.min
+
+
+def _new_donor(row: Mapping[str, Any], cin: str | None) -> Donor:
+    donor = Donor(cin=cin, birth_date=row["birth_date"], created_at=row["registered_at"])
+    _set_details(donor, row)
+    return donor
+
+
+def _set_details(donor: Donor, row: Mapping[str, Any]) -> None:
+    donor.first_name = row["first_name"]
+    donor.last_name = row["last_name"]
+    donor.sex = row["sex"]
+    donor.phone = row["phone"]
+    donor.category = row["category"]
+    donor.updated_at = row["registered_at"]
+    if row["declared_blood_group"] is not None:
+        donor.blood_group = row["declared_blood_group"]
+
+
+def _add_history(donor: Donor, row: Mapping[str, Any]) -> None:
+    """History only grows: a later donation, a stronger deferral."""
+    if donor.blood_group is None and row["declared_blood_group"] is not None:
+        donor.blood_group = row["declared_blood_group"]
+    if row["donation_outcome"] in BLOOD_GIVEN:
+        day = row["campaign_date"]
+        donor.last_donation_on = max(donor.last_donation_on or day, day)
+    if row["decision"] == "deferred_permanent":
+        if not donor.deferred_permanently:
+            donor.deferral_reason = row["deferral_reason"]
+        donor.deferred_permanently = True
+    elif row["decision"] == "deferred_temporary":
+        until = row["deferral_until"]
+        if until is not None and until > (donor.deferred_until or date.min):
+            donor.deferred_until = until
+            if not donor.deferred_permanently:
+                donor.deferral_reason = row["deferral_reason"]
+
+
+def _import_events(
+    session: Session, campaign: Campaign, bundle: Bundle, visits: Mapping[tuple[date, int], Visit]
+) -> int:
+    desks: dict[str, Desk] = {}
+    for row in bundle.events:
+        visit = None
+        if row["queue_number"] is not None:
+            visit = visits.get((row["campaign_date"], row["queue_number"]))
+            if visit is None:
+                raise ImportRefused(
+                    f"{EVENTS_CSV}: an event of number {row['queue_number']} "
+                    f"({row['campaign_date']}), a visit {VISITS_JSON} does not hold"
+                )
+        session.add(
+            Event(
+                at=row["at"],
+                campaign_id=campaign.id,
+                visit=visit,
+                actor=row["actor"],
+                device=row["device"] or "",
+                action=row["action"],
+                from_stage=row["from_stage"],
+                to_stage=row["to_stage"],
+                desk=_desk(session, row, desks),
+            )
+        )
+    return len(bundle.events)
+
+
+def _desk(session: Session, row: Mapping[str, Any], desks: dict[str, Desk]) -> Desk | None:
+    """The venue's desk by name ("Médecin 1"), kept as a desk no longer in use."""
+    name = row["desk"]
+    if name is None:
+        return None
+    if name not in desks:
+        desk = session.scalar(select(Desk).where(Desk.name == name))
+        if desk is None:
+            stages = f"{row['from_stage'] or ''} {row['to_stage'] or ''}"
+            stage = "interview" if "interview" in stages else "collection"
+            desk = Desk(name=name, stage=stage, active=False)
+            session.add(desk)
+        desks[name] = desk
+    return desks[name]
+
+
+# --- the list of known donors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonorList:
+    csv: bytes
+    donors: int
+    without_cin: int  # donor records the list cannot carry (its rows are identified by CIN)
+
+
+def donor_list(session: Session) -> DonorList:
+    """Every donor with a CIN, in the CSV that `kiosk import donors` reads, ordered by CIN."""
+    donors = session.scalars(select(Donor).where(Donor.cin.is_not(None)).order_by(Donor.cin)).all()
+    without = session.scalar(select(func.count(Donor.id)).where(Donor.cin.is_(None)))
+    rows = [_donor_list_row(donor) for donor in donors]
+    return DonorList(csv_bytes(DONOR_LIST_COLUMNS, rows), len(rows), without)
+
+
+def _donor_list_row(donor: Donor) -> dict[str, Any]:
+    deferred = donor.deferred_permanently or donor.deferred_until is not None
+    return {
+        "cin": donor.cin,
+        "last_name": donor.last_name,
+        "first_name": donor.first_name,
+        "sex": donor.sex,
+        "birth_date": donor.birth_date.isoformat(),
+        "blood_group": donor.blood_group,
+        "last_donation_date": donor.last_donation_on and donor.last_donation_on.isoformat(),
+        "deferred_until": donor.deferred_until and donor.deferred_until.isoformat(),
+        "deferred_permanently": bool(donor.deferred_permanently),
+        # The list refuses a reason without a deferral: it would be read as a mistake.
+        "deferral_reason": donor.deferral_reason if deferred else None,
+        "category": donor.category,
+    }

@@ -1,0 +1,346 @@
+"""`fhir.json`: the day's visits as an HL7 FHIR R4 Bundle, for a machine at the regional centre.
+
+Built from the rows of `visits.csv` (the same mapping, not a second copy of it), plus what a row
+does not carry: the questionnaire's answers and when the visit ended and the screening was done.
+
+The Bundle is of type `collection`: a set of resources to read and import, with no server
+semantics. A `transaction` would ask the receiver to be a FHIR server that runs a request per
+entry, which the centre need not have; it can still post the resources one by one if it does.
+
+Ids are deterministic: the same data gives the same file. Every id is a UUID 5 of a name that
+says what the resource is (a Patient by its CIN, everything else by the visit's key: campaign
+code, day, queue number), and every reference is the `urn:uuid:` fullUrl of its target. A donor
+with a CIN has the same Patient id in every bundle, so the centre can merge sessions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.domain.export import Row, Value, _visits_in_scope, iso_time
+from kiosk.domain.journey import FINAL_STAGES, Stage
+from kiosk.domain.questionnaire import Answer, answers_from_json, load_questions
+from kiosk.models import Screening, Visit
+
+# No public register names the Moroccan national ID card (CIN/CNIE) with a URI: this one is
+# ours, documented in the README, with the HL7 v2 type "NI" (national unique identifier).
+CIN_SYSTEM = "urn:nabd:ma:cin"
+VISIT_SYSTEM = "urn:nabd:visit"  # value: campaign code/day/queue number
+BAG_NUMBER_SYSTEM = "urn:nabd:bag-number"  # the ISBT 128 DIN where the centre uses it
+IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"
+ACT_CODES = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+OBSERVATION_CATEGORIES = "http://terminology.hl7.org/CodeSystem/observation-category"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:nabd:fhir")
+
+GENDERS = {"F": "female", "M": "male"}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    column: str  # of visits.csv
+    loinc: str
+    display: str
+    unit: str
+    ucum: str
+    category: str
+
+
+MEASUREMENTS = (
+    Measurement("weight_kg", "29463-7", "Body weight", "kg", "kg", "vital-signs"),
+    Measurement("systolic", "8480-6", "Systolic blood pressure", "mmHg", "mm[Hg]", "vital-signs"),
+    Measurement("diastolic", "8462-4", "Diastolic blood pressure", "mmHg", "mm[Hg]", "vital-signs"),
+    Measurement("pulse", "8867-4", "Heart rate", "beats/minute", "/min", "vital-signs"),
+    Measurement(
+        "hemoglobin_g_dl",
+        "718-7",
+        "Hemoglobin [Mass/volume] in Blood",
+        "g/dL",
+        "g/dL",
+        "laboratory",
+    ),
+)
+
+# The visit's stage → Encounter.status. A deferred donor's visit is over: "finished".
+ENCOUNTER_STATUS = {
+    Stage.WAITING_INTERVIEW: "arrived",
+    Stage.WAITING_COLLECTION: "arrived",
+    Stage.NO_SHOW: "arrived",
+    Stage.INTERVIEW: "in-progress",
+    Stage.COLLECTION: "in-progress",
+    Stage.REST: "in-progress",
+    Stage.DONE: "finished",
+    Stage.DEFERRED: "finished",
+    Stage.LEFT: "cancelled",
+}
+# The donation's outcome → Procedure.status: a partial donation or a failed venipuncture was
+# begun and ended early.
+PROCEDURE_STATUS = {"complete": "completed", "partial": "stopped", "failed_venipuncture": "stopped"}
+
+
+@dataclass(frozen=True)
+class VisitExtras:
+    """What a row of visits.csv does not carry."""
+
+    answers: dict[str, Answer]
+    ended_at: str | None  # when the visit reached a final stage
+    screened_at: str | None
+
+
+def fhir_bundle(
+    session: Session,
+    campaign_id: int,
+    day: date | None,
+    visits: Sequence[Row],
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    """The Bundle of these visit rows (those of `visit_rows` for the same campaign and day)."""
+    extras = visit_extras(session, campaign_id, day, zone)
+    entries: list[dict[str, Any]] = []
+    patients: set[str] = set()
+    for row in visits:
+        patient = patient_resource(row)
+        if patient["id"] not in patients:
+            patients.add(patient["id"])
+            entries.append(entry(patient))
+        entries += [entry(resource) for resource in visit_resources(row, extras[visit_key(row)])]
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(NAMESPACE, "bundle/" + _scope_name(visits))),
+        "type": "collection",
+        "entry": entries,
+    }
+
+
+def visit_extras(
+    session: Session, campaign_id: int, day: date | None, zone: ZoneInfo
+) -> dict[str, VisitExtras]:
+    rows = session.execute(
+        select(
+            Visit.queue_day,
+            Visit.queue_number,
+            Visit.answers,
+            Visit.stage,
+            Visit.stage_changed_at,
+            Screening.at,
+        )
+        .outerjoin(Screening, Screening.visit_id == Visit.id)
+        .where(*_visits_in_scope(campaign_id, day))
+    )
+    return {
+        f"{queue_day.isoformat()}/{number}": VisitExtras(
+            answers=answers_from_json(answers),
+            ended_at=iso_time(changed_at, zone) if stage in FINAL_STAGES else None,
+            screened_at=iso_time(screened_at, zone),
+        )
+        for queue_day, number, answers, stage, changed_at, screened_at in rows
+    }
+
+
+def visit_key(row: Mapping[str, Value]) -> str:
+    return f"{row['campaign_date']}/{row['queue_number']}"
+
+
+def _scope_name(visits: Sequence[Row]) -> str:
+    days = sorted({str(row["campaign_date"]) for row in visits})
+    codes = sorted({str(row["campaign_code"]) for row in visits})
+    return ",".join(codes) + "/" + ",".join(days)
+
+
+def entry(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
+
+
+def reference(resource_id: str) -> dict[str, str]:
+    return {"reference": f"urn:uuid:{resource_id}"}
+
+
+def resource_id(name: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, name))
+
+
+def _visit_name(row: Mapping[str, Value]) -> str:
+    return f"visit/{row['campaign_code']}/{visit_key(row)}"
+
+
+def patient_id(row: Mapping[str, Value]) -> str:
+    """By the CIN where there is one (the same in every bundle); else by the visit."""
+    cin = row["donor_cin"]
+    return resource_id(f"patient/cin/{cin}" if cin else f"patient/{_visit_name(row)}")
+
+
+# --- the resources ------------------------------------------------------------------------------
+
+
+def patient_resource(row: Mapping[str, Value]) -> dict[str, Any]:
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id(row)}
+    if row["donor_cin"]:
+        patient["identifier"] = [
+            {
+                "use": "official",
+                "type": {"coding": [{"system": IDENTIFIER_TYPES, "code": "NI"}], "text": "CIN"},
+                "system": CIN_SYSTEM,
+                "value": row["donor_cin"],
+            }
+        ]
+    patient["name"] = [
+        {"use": "official", "family": row["last_name"], "given": [row["first_name"]]}
+    ]
+    if row["phone"]:
+        patient["telecom"] = [{"system": "phone", "value": row["phone"]}]
+    patient["gender"] = GENDERS.get(str(row["sex"]), "unknown")
+    patient["birthDate"] = row["birth_date"]
+    return patient
+
+
+def visit_resources(row: Mapping[str, Value], extras: VisitExtras) -> list[dict[str, Any]]:
+    """The visit's Encounter, then what happened in it."""
+    encounter = encounter_resource(row, extras)
+    subject, context = reference(patient_id(row)), reference(encounter["id"])
+    resources = [encounter]
+    resources += observations(row, extras, subject, context)
+    if extras.answers:
+        resources.append(questionnaire_response(row, extras.answers, subject, context))
+    if row["bag_number"]:
+        resources.append(procedure_resource(row, subject, context))
+    return resources
+
+
+def encounter_resource(row: Mapping[str, Value], extras: VisitExtras) -> dict[str, Any]:
+    period = {"start": row["registered_at"]}
+    if extras.ended_at:
+        period["end"] = extras.ended_at
+    return {
+        "resourceType": "Encounter",
+        "id": resource_id(_visit_name(row)),
+        "identifier": [
+            {
+                "system": VISIT_SYSTEM,
+                "value": f"{row['campaign_code']}/{visit_key(row)}",
+            }
+        ],
+        "status": ENCOUNTER_STATUS.get(str(row["stage_final"]), "unknown"),
+        # "field": outside a healthcare setting and outside the patient's home.
+        "class": {"system": ACT_CODES, "code": "FLD", "display": "field"},
+        "type": [{"text": "Blood donation visit"}],
+        "subject": reference(patient_id(row)),
+        "period": period,
+        "location": [{"location": {"display": row["site"]}}],
+    }
+
+
+def observations(
+    row: Mapping[str, Value], extras: VisitExtras, subject: dict, context: dict
+) -> list[dict[str, Any]]:
+    """One per measurement taken: none for a measurement that is missing."""
+    return [
+        _observation(row, measurement, extras.screened_at, subject, context)
+        for measurement in MEASUREMENTS
+        if row[measurement.column] is not None
+    ]
+
+
+def _observation(
+    row: Mapping[str, Value],
+    measurement: Measurement,
+    screened_at: str | None,
+    subject: dict,
+    context: dict,
+) -> dict[str, Any]:
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id(f"{_visit_name(row)}/observation/{measurement.loinc}"),
+        "status": "final",
+        "category": [
+            {"coding": [{"system": OBSERVATION_CATEGORIES, "code": measurement.category}]}
+        ],
+        "code": {
+            "coding": [
+                {"system": LOINC, "code": measurement.loinc, "display": measurement.display}
+            ],
+            "text": measurement.display,
+        },
+        "subject": subject,
+        "encounter": context,
+    }
+    if screened_at:
+        observation["effectiveDateTime"] = screened_at
+    observation["valueQuantity"] = {
+        "value": row[measurement.column],
+        "unit": measurement.unit,
+        "system": UCUM,
+        "code": measurement.ucum,
+    }
+    return observation
+
+
+def questionnaire_response(
+    row: Mapping[str, Value], answers: Mapping[str, Answer], subject: dict, context: dict
+) -> dict[str, Any]:
+    """The answers in the questions' order (linkId: the question's code); a "yes" with a date
+    carries the date as a nested item `<code>_date`."""
+    texts = {question.code: question.text_fr for question in load_questions()}
+    codes = [code for code in texts if code in answers]
+    codes += sorted(set(answers) - set(texts))  # a question since removed from the set
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": resource_id(f"{_visit_name(row)}/questionnaire-response"),
+        "status": "completed",
+        "subject": subject,
+        "encounter": context,
+        "authored": row["registered_at"],
+        "item": [_answer_item(code, texts.get(code), answers[code]) for code in codes],
+    }
+
+
+def _answer_item(code: str, text: str | None, answer: Answer) -> dict[str, Any]:
+    value: dict[str, Any] = {"valueBoolean": answer.answer == "yes"}
+    if answer.date is not None:
+        value["item"] = [
+            {"linkId": f"{code}_date", "answer": [{"valueDate": answer.date.isoformat()}]}
+        ]
+    item: dict[str, Any] = {"linkId": code}
+    if text:
+        item["text"] = text
+    item["answer"] = [value]
+    return item
+
+
+def procedure_resource(row: Mapping[str, Value], subject: dict, context: dict) -> dict[str, Any]:
+    outcome = str(row["donation_outcome"])
+    procedure: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": resource_id(f"{_visit_name(row)}/procedure"),
+        "identifier": [
+            {
+                "type": {"text": "Donation Identification Number (bag number)"},
+                "system": BAG_NUMBER_SYSTEM,
+                "value": row["bag_number"],
+            }
+        ],
+        "status": PROCEDURE_STATUS.get(outcome, "unknown"),
+        "code": {"text": "Whole blood donation"},
+        "subject": subject,
+        "encounter": context,
+        "performedPeriod": {
+            "start": row["donation_started_at"],
+            "end": row["donation_ended_at"],
+        },
+        "outcome": {"text": outcome},
+        "usedCode": [{"text": f"{row['bag_type']} bag"}],
+        "note": [{"text": f"volume: {row['volume_ml']} mL"}],
+    }
+    if row["phlebotomist"]:
+        procedure["performer"] = [{"actor": {"display": row["phlebotomist"]}}]
+    if row["adverse_event"] and row["adverse_event"] != "none":
+        procedure["complication"] = [{"text": str(row["adverse_event"])}]
+    return procedure

@@ -1,0 +1,155 @@
+"""The coordinator's download of the day's bundle, and the audit line of every export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from kiosk.cli import cli
+from kiosk.db import db
+from kiosk.domain.export import FHIR_JSON, bundle_members, verify_bundle
+from kiosk.models import Event
+from tests.web.staff_helpers import create_staff_and_desks, log_in, post
+
+URL = "/staff/export"
+PASSPHRASE = "menthe et absinthe"
+
+
+@pytest.fixture
+def login_as(app, register):
+    register()  # one donor in the day's bundle
+    create_staff_and_desks(app)
+
+    def client_for(username: str):
+        client = app.test_client()
+        assert log_in(client, username).status_code == 303
+        return client
+
+    return client_for
+
+
+def export_events(app) -> list[Event]:
+    with app.app_context():
+        return db.session.scalars(select(Event).where(Event.action == "export")).all()
+
+
+def test_strangers_go_to_the_login_and_other_roles_are_refused(app, login_as):
+    stranger = app.test_client()
+    response = stranger.post(URL, data={"day": "2026-11-24"})
+    assert response.status_code in (302, 400)  # no session: to the login, or no CSRF token
+    for role in ("reception", "doctor", "phlebotomist"):
+        assert post(login_as(role), URL, {"day": "2026-11-24"}).status_code == 403
+    assert export_events(app) == []
+
+
+def test_the_coordinators_page_has_the_form_with_the_days_date(login_as):
+    page = login_as("coordinator").get("/staff/admin").text
+    assert f'action="{URL}"' in page
+    assert 'name="day" type="date" dir="ltr" value="2026-11-24"' in page
+    assert 'name="passphrase" type="password"' in page
+    assert "7-Zip" in page
+
+
+def test_a_plain_download_is_the_verified_bundle_and_is_logged(app, login_as):
+    response = post(
+        login_as("coordinator"), URL, {"day": "2026-11-24", "campaign": "KHE-2026-11-24"}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=KHE-2026-11-24_2026-11-24.zip"
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    report = verify_bundle(response.data)
+    assert report.ok and not report.encrypted and report.files == 4
+    (event,) = export_events(app)
+    assert (event.actor, event.device, event.visit_id) == ("coordinator", "127.0.0.1", None)
+    assert json.loads(event.detail) == {
+        "day": "2026-11-24",
+        "visits": 1,
+        "donations": 0,
+        "deferrals": 0,
+        "encrypted": False,
+    }
+
+
+def test_with_a_passphrase_the_download_is_encrypted(app, login_as):
+    form = {"day": "2026-11-24", "passphrase": PASSPHRASE, "passphrase_again": PASSPHRASE}
+    response = post(login_as("coordinator"), URL, form)
+    assert response.status_code == 200
+    assert verify_bundle(response.data).problems == [
+        "the bundle is encrypted: its passphrase is needed"
+    ]
+    report = verify_bundle(response.data, PASSPHRASE)
+    assert report.ok and report.encrypted
+    assert json.loads(bundle_members(response.data, PASSPHRASE)[FHIR_JSON])["type"] == "collection"
+    (event,) = export_events(app)
+    assert json.loads(event.detail)["encrypted"] is True
+    assert PASSPHRASE not in event.detail
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"day": "2026-11-25"}, "Cette campagne se déroule du 2026-11-24 au 2026-11-24"),
+        ({"day": "24/11/2026"}, "Indiquez le jour au format AAAA-MM-JJ"),
+        ({"day": ""}, "Indiquez le jour au format AAAA-MM-JJ"),
+        ({"day": "2026-11-24", "campaign": "NOPE"}, "Aucune campagne de ce nom à exporter."),
+        (
+            {"day": "2026-11-24", "passphrase": PASSPHRASE, "passphrase_again": PASSPHRASE + "!"},
+            "Les deux phrases secrètes diffèrent",
+        ),
+        (
+            {"day": "2026-11-24", "passphrase": "short", "passphrase_again": "short"},
+            "Une phrase secrète compte de 8 à 200 caractères.",
+        ),
+        (
+            {"day": "2026-11-24", "passphrase": "", "passphrase_again": PASSPHRASE},
+            "Les deux phrases secrètes diffèrent",
+        ),
+    ],
+)
+def test_bad_input_gives_the_page_with_a_clear_message(app, login_as, form, message):
+    response = post(login_as("coordinator"), URL, form)
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    assert message in response.text
+    assert "L’export n’a pas été créé" in response.text
+    assert PASSPHRASE not in response.text  # a passphrase is never sent back
+    assert export_events(app) == []
+
+
+def test_the_messages_are_in_the_coordinators_language(login_as):
+    response = post(
+        login_as("coordinator"), URL, {"day": "2026-11-25"}, headers={"Accept-Language": "ar"}
+    )
+    assert response.status_code == 422
+    assert "تمتد هذه الحملة من 2026-11-24 إلى 2026-11-24" in response.text
+
+
+def test_the_command_writes_the_same_audit_line(app, register, tmp_path, monkeypatch):
+    register()
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("USER", "coord.nadia")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    out = tmp_path / "day.zip"
+    result = CliRunner().invoke(cli, ["export", "--out", str(out)], prog_name="kiosk")
+    assert result.exit_code == 0, result.output
+    (event,) = export_events(app)
+    assert (event.actor, event.device) == ("coord.nadia", "server")
+    assert json.loads(event.detail)["visits"] == 1
+    assert date.fromisoformat(json.loads(event.detail)["day"]) == date(2026, 11, 24)
+
+
+def test_without_any_campaign_there_is_nothing_to_download(app_without_campaign):
+    create_staff_and_desks(app_without_campaign)
+    client = app_without_campaign.test_client()
+    assert log_in(client, "coordinator").status_code == 303
+    assert f'action="{URL}"' not in client.get("/staff/admin").text
+    response = post(client, URL, {"day": "2026-11-24"})
+    assert response.status_code == 422
+    assert "Aucune campagne de ce nom à exporter." in response.text
