@@ -96,6 +96,10 @@ class VisitExtras:
     screened_at: str | None
 
 
+# For a visit registered between the two queries of an export: its row is not in the bundle anyway.
+NOTHING_MORE = VisitExtras({}, None, None)
+
+
 def fhir_bundle(
     session: Session,
     campaign_id: int,
@@ -112,7 +116,8 @@ def fhir_bundle(
         if patient["id"] not in patients:
             patients.add(patient["id"])
             entries.append(entry(patient))
-        entries += [entry(resource) for resource in visit_resources(row, extras[visit_key(row)])]
+        found = extras.get(visit_key(row), NOTHING_MORE)
+        entries += [entry(resource) for resource in visit_resources(row, found)]
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(NAMESPACE, "bundle/" + _scope_name(visits))),
