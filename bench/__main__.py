@@ -8,11 +8,13 @@ Figures, not pass/fail: nothing here is compared with a target.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ SCENARIOS = ("kiosk", "calls", "floor", "hall", "export", "footprint")
 HTTP_SCENARIOS = {"kiosk", "calls", "floor", "hall", "footprint"}
 CLIENTS = 8
 WARM_UP_FLOWS = 20
+IMPORT_TIMEOUT = 900  # seconds for one `kiosk central import` of every bundle
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,11 @@ class Sizes:
     hall_seconds: float
     export_visits: int
     disk_seconds: float
+    central_bundles: tuple[int, int]  # bundles, visits each
 
 
-FULL = Sizes(flows=500, calls=250, hall_seconds=60, export_visits=10_000, disk_seconds=2.0)
-QUICK = Sizes(flows=16, calls=8, hall_seconds=3, export_visits=200, disk_seconds=0.3)
+FULL = Sizes(500, 250, 60, export_visits=10_000, disk_seconds=2.0, central_bundles=(100, 300))
+QUICK = Sizes(16, 8, 3, export_visits=200, disk_seconds=0.3, central_bundles=(3, 20))
 
 
 def parse(argv) -> argparse.Namespace:
@@ -67,6 +71,7 @@ def sizes_for(options) -> Sizes:
         hall_seconds=options.seconds or base.hall_seconds,
         export_visits=options.visits or base.export_visits,
         disk_seconds=base.disk_seconds,
+        central_bundles=base.central_bundles,
     )
 
 
@@ -88,7 +93,9 @@ def main(argv=None) -> int:
             if "floor" in selected:
                 figures["floor"]["disk"] = disk.measure(folder / "disk", sizes.disk_seconds)
             if "export" in selected:
-                figures["end_of_day"] = end_of_day(folder / "end-of-day", sizes.export_visits)
+                figures["end_of_day"] = end_of_day(
+                    folder / "end-of-day", sizes.export_visits, sizes.central_bundles
+                )
         except KeyboardInterrupt:
             print("bench: interrupted; everything it started is stopped", file=sys.stderr)
             return 130
@@ -178,7 +185,7 @@ def _rate(phase: scenarios.Phase) -> float:
 # --- the end of the day -----------------------------------------------------------------------
 
 
-def end_of_day(folder: Path, visits: int) -> dict:
+def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
     """Fills a day, then each format in its own process; the central import where it exists."""
     instance = folder / "instance"
     began = time.perf_counter()
@@ -189,14 +196,14 @@ def end_of_day(folder: Path, visits: int) -> dict:
         "visits": visits,
         "fill_s": fill_seconds,
         "formats": formats,
-        "central_import": central_import_status(),
+        "central_import": central_import(folder / "centre", *central),
     }
 
 
-def _worker(command: str, instance: Path, argument: str) -> str:
+def _worker(command: str, instance: Path, *arguments: str) -> str:
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.endofday", command, str(instance), argument],
+        [sys.executable, "-m", "bench.endofday", command, str(instance), *arguments],
         cwd=server.CHECKOUT,
         env=environment,
         capture_output=True,
@@ -204,22 +211,62 @@ def _worker(command: str, instance: Path, argument: str) -> str:
         timeout=600,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.endofday {command} {argument} failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"bench.endofday {command} {arguments} failed:\n{done.stderr[-2000:]}")
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
-def central_import_status() -> list[str]:
-    """`kiosk central import` comes with another part of Nabd; say so while it is missing."""
-    probe = subprocess.run(
-        [sys.executable, "-m", "kiosk", "central", "--help"],
+def central_import(folder: Path, count: int, visits: int) -> list[dict]:
+    """`kiosk central import` of `count` bundles of `visits` visits, into SQLite and, where
+    Debian's PostgreSQL is installed, into a private PostgreSQL server (tests/postgres.py)."""
+    if importlib.util.find_spec("kiosk.central_cli") is None:
+        return [{"database": "any", "available": False, "why": "no `kiosk central` command"}]
+    out = folder / "bundles"
+    _worker("bundles", folder / "venues", str(out), str(count), str(visits))
+    files = sorted(out.glob("*.zip"))
+    results = [_timed_import("SQLite", files, KIOSK_INSTANCE=str(folder / "centre-sqlite"))]
+    try:
+        from tests.postgres import PostgresUnavailable, private_server
+    except ImportError as error:  # psycopg missing
+        return [*results, {"database": "PostgreSQL", "available": False, "why": str(error)}]
+    try:
+        with private_server() as postgres:
+            url = postgres.new_database("bench_central")
+            centre = str(folder / "centre-postgres")
+            results.append(
+                _timed_import("PostgreSQL", files, KIOSK_INSTANCE=centre, DATABASE_URL=url)
+            )
+    except PostgresUnavailable as why:
+        results.append({"database": "PostgreSQL", "available": False, "why": str(why)})
+    return results
+
+
+def _timed_import(database: str, files: list[Path], **env: str) -> dict:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(env)
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "central", "import", *map(str, files)],
         cwd=server.CHECKOUT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    if probe.returncode != 0:
-        return ["not available: this Nabd has no `kiosk central` command yet"]
-    return ["available, but not yet driven by this benchmark"]
+    watchdog = threading.Timer(IMPORT_TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        watchdog.cancel()
+    seconds = time.perf_counter() - began
+    if process.returncode != 0:
+        raise RuntimeError(f"kiosk central import ({database}) failed: {stderr.decode()[-2000:]}")
+    return {
+        "database": database,
+        "available": True,
+        "bundles": len(files),
+        "seconds": seconds,
+        "summary": stdout.decode().strip().splitlines()[-1],
+    }
 
 
 if __name__ == "__main__":

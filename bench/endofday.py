@@ -4,6 +4,7 @@ memory does not hide in another's.
 
     python -m bench.endofday fill INSTANCE VISITS     # a closed day of VISITS visits
     python -m bench.endofday measure INSTANCE FORMAT  # one JSON line: seconds, peak RSS
+    python -m bench.endofday bundles INSTANCE FOLDER COUNT VISITS  # bundles for the centre
 
 The day is written straight into the tables in one transaction (going through the kiosk and the
 desks for 10,000 visits would take longer than the benchmark itself); its shape is a real day's:
@@ -47,12 +48,10 @@ def _final_stage(serial: int) -> str:
 
 
 def fill(visits: int) -> None:
-    from sqlalchemy import insert
-
+    """One open campaign today with `visits` visits."""
     from kiosk import create_app
-    from kiosk.db import db, write_transaction
+    from kiosk.db import db
     from kiosk.domain.campaigns import CampaignDetails, open_campaign
-    from kiosk.models import Desk, Donation, Donor, Event, Screening, Visit
     from kiosk.timezones import local_day
 
     app = create_app()
@@ -61,51 +60,126 @@ def fill(visits: int) -> None:
         day = local_day(start, app.config["TIMEZONE"])
         details = CampaignDetails("Bench", "Khénifra", day, "CRTS Meknès")
         campaign = open_campaign(db.session, details, start)
+        _write_days(db.session, [(campaign.id, day, start, visits)], donors=visits)
+        db.engine.dispose()
+
+
+def bundles(folder: str, count: int, visits: int) -> None:
+    """`count` closed campaign days of `visits` visits each, one bundle each in `folder`. Donors
+    come back: the days draw on a pool of two thirds as many donors as visits."""
+    from pathlib import Path
+
+    from kiosk import create_app
+    from kiosk.db import db, write_transaction
+    from kiosk.domain.export import build_bundle
+    from kiosk.models import Campaign
+    from kiosk.timezones import venue_zone
+
+    app = create_app()
+    now = datetime.now(UTC)
+    with app.app_context():
+        zone = venue_zone(app.config["TIMEZONE"])
         with write_transaction(db.session):
-            interview = Desk(name="Médecin 1", stage="interview", active=True)
-            collection = Desk(name="Fauteuil 1", stage="collection", active=True)
-            db.session.add_all([interview, collection])
-            db.session.flush()
-            rows = _day_rows(visits, campaign.id, day, start, interview.id, collection.id)
+            campaigns = [_closed_campaign(n, now) for n in range(1, count + 1)]
+            db.session.add_all(campaigns)
+        days = [(c.id, c.starts_on, c.opened_at, visits) for c in campaigns]
+        _write_days(db.session, days, donors=max(visits, count * visits * 2 // 3))
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        for campaign in db.session.scalars(select_campaigns(Campaign)):
+            data = build_bundle(db.session, campaign.id, campaign.starts_on, now, zone)
+            (out / f"{campaign.code}.zip").write_bytes(data)
+        db.engine.dispose()
+
+
+def select_campaigns(model):
+    from sqlalchemy import select
+
+    return select(model).order_by(model.id)
+
+
+def _closed_campaign(n: int, now: datetime):
+    from kiosk.models import Campaign
+
+    day = (now - timedelta(days=n)).date()
+    opened = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=8)
+    return Campaign(
+        code=f"B{n:03d}-{day.isoformat()}",
+        name=f"Bench {n}",
+        site=f"Site {n}",
+        regional_centre="CRTS Meknès",
+        organisers="",
+        starts_on=day,
+        ends_on=day,
+        status="closed",
+        opened_at=opened,
+        closed_at=opened + timedelta(hours=9),
+        rules="morocco",
+        thresholds="{}",
+        bag_numbers="any",
+    )
+
+
+def _write_days(session, days, donors: int) -> None:
+    """Desks, the donor pool, then each (campaign id, day, start, visits) day's rows."""
+    from sqlalchemy import insert
+
+    from kiosk.db import write_transaction
+    from kiosk.models import Desk, Donation, Donor, Event, Screening, Visit
+
+    with write_transaction(session):
+        interview = Desk(name="Médecin 1", stage="interview", active=True)
+        collection = Desk(name="Fauteuil 1", stage="collection", active=True)
+        session.add_all([interview, collection])
+        session.flush()
+        session.execute(insert(Donor), [_donor(n, days[0][2]) for n in range(1, donors + 1)])
+        first = 1
+        for campaign_id, day, start, visits in days:
+            rows = _day_rows(visits, campaign_id, day, start, interview.id, collection.id, first)
+            rows["visits"] = [
+                {**visit, "donor_id": (visit["id"] - 1) % donors + 1} for visit in rows["visits"]
+            ]
             for model, key in (
-                (Donor, "donors"),
                 (Visit, "visits"),
                 (Event, "events"),
                 (Screening, "screenings"),
                 (Donation, "donations"),
             ):
                 if rows[key]:
-                    db.session.execute(insert(model), rows[key])
-        db.engine.dispose()
+                    session.execute(insert(model), rows[key])
+            first += visits
 
 
-def _day_rows(count, campaign_id, day, start, interview_desk, collection_desk) -> dict:
-    rows = {"donors": [], "visits": [], "events": [], "screenings": [], "donations": []}
-    for serial in range(1, count + 1):
-        registered = start + timedelta(seconds=3 * serial)
+def _donor(serial: int, at: datetime) -> dict:
+    return {
+        "id": serial,
+        "cin": f"EX{serial:06d}",
+        "first_name": "Fatima" if serial % 2 else "يوسف",
+        "last_name": "Zahra" if serial % 2 else "العلوي",
+        "sex": "F" if serial % 3 else "M",
+        "birth_date": datetime(1960 + serial % 40, 1 + serial % 12, 1 + serial % 28).date(),
+        "phone": f"+2126{serial:08d}",
+        "category": ("civil_servant", "police", "auxiliary_forces", "citizen")[serial % 4],
+        "created_at": at,
+        "updated_at": at,
+        "deferred_permanently": False,
+    }
+
+
+def _day_rows(count, campaign_id, day, start, interview_desk, collection_desk, first=1) -> dict:
+    """A day's visits with their events, screenings and donations; `serial` numbers visits
+    across days (ids, request ids, bag numbers), `number` within the day."""
+    rows = {"visits": [], "events": [], "screenings": [], "donations": []}
+    for number, serial in enumerate(range(first, first + count), start=1):
+        registered = start + timedelta(seconds=3 * number)
         final = _final_stage(serial)
-        rows["donors"].append(
-            {
-                "id": serial,
-                "cin": f"EX{serial:06d}",
-                "first_name": "Fatima" if serial % 2 else "يوسف",
-                "last_name": "Zahra" if serial % 2 else "العلوي",
-                "sex": "F" if serial % 3 else "M",
-                "birth_date": datetime(1960 + serial % 40, 1 + serial % 12, 1 + serial % 28).date(),
-                "phone": f"+2126{serial:08d}",
-                "category": ("civil_servant", "police", "auxiliary_forces", "citizen")[serial % 4],
-                "created_at": registered,
-                "updated_at": registered,
-                "deferred_permanently": False,
-            }
-        )
         rows["visits"].append(
             {
                 "id": serial,
                 "campaign_id": campaign_id,
                 "donor_id": serial,
                 "queue_day": day,
-                "queue_number": serial,
+                "queue_number": number,
                 "stage": final,
                 "stage_changed_at": registered + timedelta(minutes=50),
                 "registered_at": registered,
@@ -172,7 +246,7 @@ def _day_rows(count, campaign_id, day, start, interview_desk, collection_desk) -
         rows["donations"].append(
             {
                 "visit_id": serial,
-                "bag_number": f"G1234{day:%y}{serial:06d}",
+                "bag_number": f"G1234{day:%y}{serial:07d}",
                 "bag_type": "triple",
                 "volume_ml": 450 if outcome == "complete" else 200,
                 "started_at": registered + timedelta(minutes=35),
@@ -208,24 +282,38 @@ def _maker(name: str, session, campaign, day, zone):
         now = datetime.now(UTC)
         return lambda: export.build_bundle(session, campaign.id, day, now, zone)
     if name == "visits.xlsx":
-        if getattr(export, "VISITS_XLSX", None) is None:
+        xlsx = _optional("kiosk.domain.export_xlsx")
+        figures = _optional("kiosk.domain.figures")
+        if xlsx is None or figures is None:
             return None
-        return lambda: _bundle_member(export, session, campaign, day, zone, export.VISITS_XLSX)
+
+        def workbook() -> bytes:
+            visits = rows()
+            events = export.event_rows(session, campaign.id, day, zone)
+            return xlsx.xlsx_bytes(
+                export.campaign_summary(campaign, day),
+                export.VISIT_COLUMNS,
+                visits,
+                export.EVENT_COLUMNS,
+                events,
+                figures.session_figures(visits),
+            )
+
+        return workbook
     if name == "fhir.json":
-        if getattr(export, "FHIR_JSON", None) is None:
+        fhir = _optional("kiosk.domain.fhir")
+        if fhir is None:
             return None
-        fhir = importlib.import_module("kiosk.domain.fhir")
         return lambda: export.json_bytes(fhir.fhir_bundle(session, campaign.id, day, rows(), zone))
     raise ValueError(name)
 
 
-def _bundle_member(export, session, campaign, day, zone, member: str) -> bytes:
-    """A format only reachable through the bundle: the bundle's time is its upper bound."""
-    import io
-    import zipfile
-
-    data = export.build_bundle(session, campaign.id, day, datetime.now(UTC), zone)
-    return zipfile.ZipFile(io.BytesIO(data)).read(member)
+def _optional(module: str):
+    """A module another part of Nabd brings; None while it is not merged."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        return None
 
 
 def measure(name: str) -> dict:
@@ -260,10 +348,12 @@ def measure(name: str) -> dict:
 def main(argv: list[str]) -> None:
     import os
 
-    command, instance, argument = argv
+    command, instance, argument, *more = argv
     os.environ["KIOSK_INSTANCE"] = instance
     if command == "fill":
         fill(int(argument))
+    elif command == "bundles":  # FOLDER COUNT VISITS
+        bundles(argument, int(more[0]), int(more[1]))
     elif command == "measure":
         print(json.dumps(measure(argument)))
     else:

@@ -139,8 +139,17 @@ def render(figures: dict) -> str:
             for r in end["formats"]
         ]
         out.append(table(["format", "seconds", "kB", "peak RSS MB"], rows))
-        for line in end.get("central_import", []):
-            out.append(f"central import: {line}")
+        for result in end.get("central_import", []):
+            if not result["available"]:
+                out.append(
+                    f"kiosk central import into {result['database']}: not available "
+                    f"({result['why']})"
+                )
+                continue
+            out.append(
+                f"kiosk central import of {result['bundles']} bundles into {result['database']}: "
+                f"{result['seconds']:.1f} s — {result['summary']}"
+            )
     foot = figures.get("footprint")
     if foot:
         out.append("\nFootprint")
