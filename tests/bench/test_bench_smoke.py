@@ -73,7 +73,10 @@ def test_the_quick_run_measures_every_scenario_without_errors(tmp_path):
     assert all(
         f["seconds"] > 0 and f["bytes"] > 0 and f["peak_rss_mb"] > 0 for f in measured.values()
     )
-    assert end["central_import"]
+    central = {result["database"]: result for result in end["central_import"]}
+    assert central["SQLite"]["available"] and central["SQLite"]["seconds"] > 0
+    assert "3 imported" in central["SQLite"]["summary"]
+    assert "PostgreSQL" in central  # measured, or not available with the reason
 
     footprint = figures["footprint"]
     assert footprint["first_answer_s"] > 0
