@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,8 +76,14 @@ def sizes_for(options) -> Sizes:
     )
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     options = parse(argv)
+    # A stop from outside (a CI time-out, `kill`) cleans up as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     selected = set(options.only or SCENARIOS)
     sizes = sizes_for(options)
     figures = {
@@ -255,6 +262,10 @@ def _timed_import(database: str, files: list[Path], **env: str) -> dict:
     watchdog.start()
     try:
         stdout, stderr = process.communicate()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     finally:
         watchdog.cancel()
     seconds = time.perf_counter() - began
