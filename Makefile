@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 CATALOGUES := $(wildcard kiosk/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test test-quick lint messages system-test-deps printing-deps
+.PHONY: run test test-quick lint messages system-test-deps printing-deps bench
 
 run: $(VENV)/.installed $(COMPILED) printing-deps
 	$(BIN)/kiosk run
 
 test: $(VENV)/.installed-test $(COMPILED) system-test-deps printing-deps
-	$(BIN)/ruff check kiosk tests
+	$(BIN)/ruff check kiosk tests bench
 	$(BIN)/bandit -q -r kiosk
 	$(BIN)/python -m pytest
 
@@ -20,9 +20,9 @@ test-quick: $(VENV)/.installed-test $(COMPILED)
 	$(BIN)/python -m pytest -m "not e2e and not slow"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check kiosk tests
+	$(BIN)/ruff check kiosk tests bench
 	$(BIN)/bandit -q -r kiosk
-	$(BIN)/ruff format --check kiosk tests
+	$(BIN)/ruff format --check kiosk tests bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,3 +90,8 @@ postgresql:
 	    echo "The PostgreSQL tests need Debian's postgresql: run 'sudo apt-get install postgresql'"; \
 	  fi; \
 	fi
+
+# Figures, not pass/fail: the real server on a fresh instance, driven over loopback (see README,
+# "Performance"). Options: make bench BENCH_ARGS="--quick --json figures.json".
+bench: $(VENV)/.installed $(COMPILED)
+	$(BIN)/python -m bench $(BENCH_ARGS)

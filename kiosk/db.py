@@ -10,6 +10,7 @@ write_transaction() take BEGIN IMMEDIATE, so two writers queue up instead of fai
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -148,10 +149,27 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise RuntimeError("changes pending outside a write transaction")
     if session.in_transaction():
         session.rollback()
-    session.connection(execution_options={IMMEDIATE: True})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    with _writers_queue(session):
+        session.connection(execution_options={IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# The server's threads take SQLite's write lock one after the other, in the order they come.
+# Left to SQLite, a writer that finds the lock taken sleeps in steps of up to 100 ms before it
+# looks again (the busy handler), so eight desks pressing at once waited up to a second for
+# commits of a few milliseconds. Other processes (the `kiosk` command) still meet the busy timeout.
+_SQLITE_WRITERS = threading.RLock()
+
+
+@contextmanager
+def _writers_queue(session: Session) -> Iterator[None]:
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITERS:
+        yield

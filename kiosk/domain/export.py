@@ -375,9 +375,21 @@ def _whole_minutes(start: datetime, end: datetime | None) -> int | None:
 
 def event_rows(session: Session, campaign_id: int, day: date | None, zone: ZoneInfo) -> list[Row]:
     """The campaign's events (of the visits of `day`, and those of no visit made that day), in
-    the order they happened. Events hold no health values, and neither do these rows."""
+    the order they happened. Events hold no health values, and neither do these rows.
+    Plain columns, not Event objects: a day has tens of thousands of events."""
     query = (
-        select(Event, Visit.queue_day, Visit.queue_number, Desk.name)
+        select(
+            Event.at,
+            Event.actor,
+            Event.device,
+            Event.action,
+            Event.from_stage,
+            Event.to_stage,
+            Event.detail,
+            Visit.queue_day,
+            Visit.queue_number,
+            Desk.name,
+        )
         .outerjoin(Visit, Event.visit_id == Visit.id)
         .outerjoin(Desk, Event.desk_id == Desk.id)
         .where(Event.campaign_id == campaign_id)
@@ -397,15 +409,15 @@ def event_rows(session: Session, campaign_id: int, day: date | None, zone: ZoneI
             "at": iso_time(event.at, zone),
             "actor": event.actor,
             "device": event.device,
-            "campaign_date": queue_day and queue_day.isoformat(),
-            "queue_number": queue_number,
+            "campaign_date": event.queue_day and event.queue_day.isoformat(),
+            "queue_number": event.queue_number,
             "action": event.action,
             "from_stage": event.from_stage,
             "to_stage": event.to_stage,
-            "desk": desk_name,
+            "desk": event.name,
             "detail": event.detail,
         }
-        for event, queue_day, queue_number, desk_name in session.execute(query)
+        for event in session.execute(query)
     ]
 
 

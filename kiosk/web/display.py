@@ -16,8 +16,8 @@ bp = Blueprint("display", __name__)
 SPOKEN_LANGUAGES = ("ar", "fr")
 
 
-def _board_context() -> dict:
-    campaign = current_campaign(db.session)
+def _board_context(campaign=None, version: int | None = None) -> dict:
+    campaign = campaign or current_campaign(db.session)
     if campaign is None:
         return {"campaign": None, "latest": None, "previous": [], "waits": [], "version": 0}
     calls = latest_calls(db.session, campaign.id, count=6)
@@ -26,7 +26,7 @@ def _board_context() -> dict:
         "latest": calls[0] if calls else None,
         "previous": calls[1:],
         "waits": stage_waits(db.session, campaign.id, now()),
-        "version": board_version(db.session, campaign.id),
+        "version": board_version(db.session, campaign.id) if version is None else version,
         "announcements": _announcements(calls[0]) if calls else {},
         "poll_seconds": current_app.config["DISPLAY_POLL_SECONDS"],
     }
@@ -61,11 +61,12 @@ def board():
     if not request.headers.get("HX-Request"):
         return redirect(url_for("display.show"))
     campaign = current_campaign(db.session)
-    etag = _etag(board_version(db.session, campaign.id) if campaign else 0)
+    version = board_version(db.session, campaign.id) if campaign else 0
+    etag = _etag(version)
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        context = _board_context()
+        context = _board_context(campaign, version)
         response = current_app.make_response(
             render_template("display/_board.html", etag=etag, **context)
         )

@@ -6,9 +6,16 @@ from flask import Response, make_response, redirect, render_template
 from htmx_flask import request
 
 
-def full_or_fragment(page: str, fragment: str, status: int = 200, **context) -> Response:
-    template = fragment if request.htmx and not request.htmx.boosted else page
-    return make_response(render_template(template, **context), status)
+def full_or_fragment(
+    page: str, fragment: str, status: int = 200, page_context=None, **context
+) -> Response:
+    """`page_context()`, if given, adds what only the whole page shows: a fragment never pays
+    for the queries of the page around it."""
+    if request.htmx and not request.htmx.boosted:
+        return make_response(render_template(fragment, **context), status)
+    if page_context is not None:
+        context = {**context, **page_context()}
+    return make_response(render_template(page, **context), status)
 
 
 def see_other(url: str) -> Response:

@@ -109,29 +109,47 @@ def pick_desk():
 
 
 def _console_context(stage: str, message: str | None = None) -> dict:
-    campaign = current_campaign(db.session)
-    desk = _my_desk()
-    mine = desk is not None and desk.stage == stage
     return {
         **home_context(message),
-        "stage": stage,
-        "desk": desk if mine else None,
-        "other_desk": desk if desk is not None and not mine else None,
-        "can_call": mine and may(current_staff().user.role, f"queue.{stage}"),
-        "serving": visit_at_desk(db.session, desk) if mine else None,
-        "recalls_first": current_app.config["NO_SHOW_AFTER_RECALLS"],
-        **_waiting_context(stage, campaign),
+        **_desk_context(stage, message),
+        **_waiting_context(stage, current_campaign(db.session)),
     }
 
 
-def _waiting_context(stage: str, campaign) -> dict:
+def _desk_context(stage: str, message: str | None = None) -> dict:
+    """What my desk's fragment shows: the answer to each of the desk's buttons."""
+    desk = _my_desk()
+    mine = desk is not None and desk.stage == stage
+    return {
+        "message": message,
+        "stage": stage,
+        "desk": desk if mine else None,
+        "other_desk": desk if desk is not None and not mine else None,
+        "can_call": _can_call(stage),
+        "serving": visit_at_desk(db.session, desk) if mine else None,
+        "recalls_first": current_app.config["NO_SHOW_AFTER_RECALLS"],
+    }
+
+
+def _can_call(stage: str) -> bool:
+    desk = _my_desk()
+    return (
+        desk is not None
+        and desk.stage == stage
+        and may(current_staff().user.role, f"queue.{stage}")
+    )
+
+
+def _waiting_context(stage: str, campaign, version: int | None = None) -> dict:
     if campaign is None:
         return {"waiting": [], "absent": [], "etag": _waiting_etag(0), "moment": now()}
     absent = [visit for visit in no_shows(db.session, campaign.id) if visit.desk.stage == stage]
+    if version is None:
+        version = board_version(db.session, campaign.id)
     return {
         "waiting": waiting_line(db.session, campaign.id, WAITING_FOR[stage]),
         "absent": absent,
-        "etag": _waiting_etag(board_version(db.session, campaign.id)),
+        "etag": _waiting_etag(version),
         "moment": now(),
     }
 
@@ -156,12 +174,14 @@ def waiting(stage: str):
     if not request.headers.get("HX-Request"):
         return redirect(url_for("staff.queue", stage=stage))
     campaign = current_campaign(db.session)
-    etag = _waiting_etag(board_version(db.session, campaign.id) if campaign else 0)
+    version = board_version(db.session, campaign.id) if campaign else 0
+    etag = _waiting_etag(version)
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
         response.set_etag(etag)
         return response
-    context = _console_context(stage)
+    context = {"stage": stage, "can_call": _can_call(stage), "message": None}
+    context.update(_waiting_context(stage, campaign, version))
     response = current_app.make_response(render_template("staff/_waiting.html", **context))
     response.set_etag(etag)
     return response
@@ -186,7 +206,11 @@ def _desk_action(stage: str, action):
         message = queue_message(error)
         status = 200 if error.code == "nobody_waiting" else 409
     return full_or_fragment(
-        "staff/queue.html", "staff/_desk.html", status, **_console_context(stage, message)
+        "staff/queue.html",
+        "staff/_desk.html",
+        status,
+        page_context=lambda: _console_context(stage, message),
+        **_desk_context(stage, message),
     )
 
 

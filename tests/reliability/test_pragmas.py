@@ -6,6 +6,8 @@ notice if the recipe were lost."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -160,11 +162,16 @@ def test_concurrent_writes_take_the_write_lock_first_and_never_fail(app, capsys)
 
 
 @pytest.fixture
-def deferred_begin(app):
-    """The app with the recipe undone: every transaction starts with a plain deferred BEGIN."""
+def deferred_begin(app, monkeypatch):
+    """The app with the recipe undone: every transaction starts with a plain deferred BEGIN.
+    The server's in-process queue of writers is off too, as it is between separate processes
+    (the `kiosk` command beside the server): there, only BEGIN IMMEDIATE keeps writers apart."""
 
     def plain_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+    database_module = importlib.import_module("kiosk.db")  # `kiosk.db` names the db object
+    monkeypatch.setattr(database_module, "_writers_queue", lambda s: contextlib.nullcontext())
 
     with app.app_context():
         engine = db.engine

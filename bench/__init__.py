@@ -1,0 +1,1 @@
+"""Benchmarks of Nabd: figures to publish, never pass/fail. `python -m bench --help`."""
