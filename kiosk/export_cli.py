@@ -41,7 +41,8 @@ ENCRYPTED_NOTE = (
     "{path} is encrypted with AES-256: open it with 7-Zip and the passphrase; give the "
     "passphrase by another way than the file (say it, or send it separately)"
 )
-PASSPHRASE_ENV_HELP = "The environment variable that holds the passphrase (never the passphrase)."
+# Reviewed (bandit B105): help text naming the setting, not a password.
+PASSPHRASE_ENV_HELP = "The environment variable that holds the passphrase (never the passphrase)."  # nosec B105
 
 
 def passphrase_from(variable: str | None) -> str | None:
