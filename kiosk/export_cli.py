@@ -93,7 +93,7 @@ def export_group(
     force: bool,
     passphrase_env: str | None,
 ) -> None:
-    """Write the day's bundle for the regional centre: visits (CSV, JSON, FHIR), audit log."""
+    """Write the day's bundle for the regional centre: visits (CSV, XLSX, JSON, FHIR), audit log."""
     if ctx.invoked_subcommand is not None:
         if day or out or code or force or passphrase_env:
             raise click.UsageError(
