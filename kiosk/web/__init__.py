@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
@@ -55,6 +56,7 @@ def init_web(app: Flask) -> None:
         format_moment=lambda moment: format_datetime(moment, "d MMMM y · HH:mm"),
         format_clock=lambda moment: format_datetime(moment, "HH:mm"),
         queue_number=lambda number: f"{number:03d}",
+        field_list=_field_list,
     )
     app.jinja_env.globals.update(
         stage_labels=STAGE_LABELS,
@@ -77,3 +79,10 @@ def init_web(app: Flask) -> None:
     from kiosk.web.printing import init_printing
 
     init_printing(app)
+
+
+def _field_list(names: str) -> str:
+    """The form fields an event names ("bag_number volume_ml"), labelled and joined as the
+    language joins words: "Numéro de poche et Volume (mL)", "رقم الكيس والحجم (مل)"."""
+    labels = [str(FIELD_LABELS.get(name, name)) for name in names.split()]
+    return format_list(labels, locale=get_locale())

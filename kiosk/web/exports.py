@@ -18,6 +18,7 @@ from kiosk.domain.export import (
     prepare_export,
     record_export,
 )
+from kiosk.domain.validation import has_hidden_characters
 from kiosk.models import Campaign
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
@@ -98,6 +99,12 @@ def _clean_passphrase(form: ExportForm) -> str | None:
         return None
     if passphrase != again:
         form.errors["passphrase"] = gettext("The two passphrases differ: type them again.")
+    elif has_hidden_characters(passphrase):
+        # The centre must type it again to open the bundle: control characters, bidi marks and
+        # text that lost its encoding on the way would lock the file for good.
+        form.errors["passphrase"] = gettext(
+            "A passphrase holds only characters a keyboard types: choose another."
+        )
     elif not PASSPHRASE_MIN_LENGTH <= len(passphrase) <= PASSPHRASE_MAX_LENGTH:
         form.errors["passphrase"] = gettext(
             "A passphrase has %(least)d to %(most)d characters.",

@@ -140,6 +140,11 @@ def _decodes(raw: bytes) -> bool:
 
 
 def bad_values(kind: str) -> st.SearchStrategy:
+    if kind == "secret":
+        # Anything typeable is a fair passphrase, markup and SQL included; what no keyboard at the
+        # centre types again is not. Bytes that are not UTF-8 arrive as their %XX escapes, which
+        # is a passphrase one can type (and is the one the bundle gets), so they are not here.
+        return st.one_of(CONTROL, BIDI, LONG)
     extra = {
         "date": IMPOSSIBLE_DATES,
         "time": IMPOSSIBLE_TIMES,
@@ -169,6 +174,20 @@ class Form:
     method: str = "POST"
     desk: str | None = None
     counts: Counter = field(default_factory=Counter)
+    twins: dict[str, str] = field(default_factory=dict)  # field -> a field typed the same again
+
+
+DONATION_FIELDS = {
+    "bag_number": "code",
+    "bag_type": "choice",
+    "volume_ml": "number",
+    "started_at": "time",
+    "ended_at": "time",
+    "outcome": "choice",
+    "adverse_event": "choice",
+    "adverse_severity": "choice",
+    "note": "text",
+}
 
 
 def _questionnaire_fields() -> dict[str, str]:
@@ -282,17 +301,7 @@ def _forms(venue, thresholds: dict[str, str]) -> list[Form]:
             f"/staff/visits/{venue.collection}/donation",
             "phlebotomist",
             {**GOOD_DONATION, "adverse_event": "vasovagal", "adverse_severity": "mild"},
-            {
-                "bag_number": "code",
-                "bag_type": "choice",
-                "volume_ml": "number",
-                "started_at": "time",
-                "ended_at": "time",
-                "outcome": "choice",
-                "adverse_event": "choice",
-                "adverse_severity": "choice",
-                "note": "text",
-            },
+            DONATION_FIELDS,
             desk="Fauteuil 1",
         ),
         Form(
@@ -316,7 +325,52 @@ def _forms(venue, thresholds: dict[str, str]) -> list[Form]:
             {"confirm": "yes"},
             {"confirm": "choice"},
         ),
+        Form(
+            "donation correction",
+            f"/staff/visits/{venue.rest}/donation/correct",
+            "coordinator",
+            # Differs from the stored donation: a bad value let through would store the rest.
+            {
+                **GOOD_DONATION,
+                "volume_ml": "430",
+                "adverse_event": "vasovagal",
+                "adverse_severity": "mild",
+                "note": "Relu",
+            },
+            DONATION_FIELDS,
+        ),
+        Form(
+            "export",
+            "/staff/export",
+            "coordinator",
+            {"day": CAMPAIGN_DAY.isoformat(), **_passphrase_twice(EXPORT_PASSPHRASE)},
+            {"campaign": "code", "day": "date", "passphrase": "code", "passphrase_again": "code"},
+        ),
+        Form(
+            "export, the passphrase typed twice",
+            "/staff/export",
+            "coordinator",
+            {"day": CAMPAIGN_DAY.isoformat(), **_passphrase_twice(EXPORT_PASSPHRASE)},
+            {"passphrase": "secret"},
+            twins={"passphrase": "passphrase_again"},
+        ),
+        Form(
+            "report day",
+            "/staff/report",
+            "coordinator",
+            {"date": CAMPAIGN_DAY.isoformat()},
+            {"date": "date"},
+            frozenset({400}),
+            method="GET",
+        ),
     ]
+
+
+EXPORT_PASSPHRASE = "thé à la menthe 2026"
+
+
+def _passphrase_twice(passphrase: str) -> dict[str, str]:
+    return {"passphrase": passphrase, "passphrase_again": passphrase}
 
 
 # --- one world for the whole file ---------------------------------------------------------------
@@ -370,11 +424,12 @@ def _cases() -> list[tuple[str, str]]:
 
 
 def _body(form: Form, name: str, value, token: str) -> str:
-    pairs = [f"{quote(k)}={quote(v)}" for k, v in form.good.items() if k != name]
+    names = {name, *([form.twins[name]] if name in form.twins else [])}
+    pairs = [f"{quote(k)}={quote(v)}" for k, v in form.good.items() if k not in names]
     if form.method == "POST":
         pairs.append(f"csrf_token={quote(token)}")
     encoded = quote_from_bytes(value.raw) if isinstance(value, NotUtf8) else quote(value)
-    pairs.append(f"{quote(name)}={encoded}")
+    pairs.extend(f"{quote(each)}={encoded}" for each in sorted(names))
     return "&".join(pairs)
 
 
@@ -442,3 +497,28 @@ def test_after_the_run_print_the_figures(world, capsys):
             f"{sum(per_field)} bad values (at least {min(per_field, default=0)} per field), "
             "0 stored, 0 errors"
         )
+
+
+@pytest.mark.parametrize(
+    ("form_name", "expected"),
+    [
+        ("donation correction", 303),
+        ("export", 200),
+        ("export, the passphrase typed twice", 200),
+        ("report day", 200),
+    ],
+)
+def test_the_good_values_of_the_newer_forms_pass(venue, form_name, expected):
+    """The refusals above are the bad value's doing: the same form with its good values passes."""
+    form = next(f for f in _forms(venue, {}) if f.name == form_name)
+    client = staff_client(venue.app, form.who)
+    token = csrf_of(client, "/staff/")
+    pairs = [f"{quote(k)}={quote(v)}" for k, v in form.good.items()]
+    if form.method == "GET":
+        response = client.get(f"{form.url}?{'&'.join(pairs)}")
+    else:
+        body = "&".join([*pairs, f"csrf_token={quote(token)}"])
+        response = client.post(
+            form.url, data=body, content_type="application/x-www-form-urlencoded"
+        )
+    assert response.status_code == expected, response.get_data(as_text=True)[:300]

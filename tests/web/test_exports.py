@@ -111,6 +111,14 @@ def test_with_a_passphrase_the_download_is_encrypted(app, login_as):
             {"day": "2026-11-24", "passphrase": "", "passphrase_again": PASSPHRASE},
             "Les deux phrases secrètes diffèrent",
         ),
+        (  # the centre could never type it to open the bundle
+            {
+                "day": "2026-11-24",
+                "passphrase": "thé\x7fmenthe",
+                "passphrase_again": "thé\x7fmenthe",
+            },
+            "ne doit contenir que des caractères tapés au clavier",
+        ),
     ],
 )
 def test_bad_input_gives_the_page_with_a_clear_message(app, login_as, form, message):

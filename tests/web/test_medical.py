@@ -402,7 +402,7 @@ class TestCorrection:
             event = db.session.scalar(select(Event).where(Event.action == "correct_donation"))
             assert (event.actor, event.detail) == ("coordinator", "bag_number volume_ml")
         page = donated.get(response.headers["Location"], headers=FR).text
-        assert "Fiche du don corrigée (Numéro de poche, Volume (mL))" in page
+        assert "Fiche du don corrigée (Numéro de poche et Volume (mL))" in page
 
     def test_the_same_values_change_nothing_and_write_no_event(self, staffed, donated, token):
         response = self.correct(donated, token)
