@@ -306,7 +306,7 @@ def history_of(session: Session, donor: Donor, before: Visit) -> History:
             .where(Visit.donor_id == donor.id, Visit.id != before.id)
         )
     )
-    if donor.last_donation_on:
+    if donor.last_donation_on and not _given_at(before, donor.last_donation_on):
         dates.add(donor.last_donation_on)
     return History(
         donation_dates=tuple(sorted(dates)),
@@ -314,6 +314,13 @@ def history_of(session: Session, donor: Donor, before: Visit) -> History:
         deferred_permanently=donor.deferred_permanently,
         deferral_reason=donor.deferral_reason,
     )
+
+
+def _given_at(visit: Visit, day: date) -> bool:
+    """Whether `day` is this visit's own donation: the record, read again after the donation,
+    must not count it against the donor ("last donation 0 weeks ago")."""
+    donation = visit.donation
+    return donation is not None and donation.outcome != NOT_A_DONATION and visit.queue_day == day
 
 
 def findings_for(

@@ -211,6 +211,13 @@ class TestDonation:
         assert post(at_the_chair, f"/staff/visits/{token}/finish").status_code == 303
         assert visit(staffed).stage == "done"
 
+    def test_the_record_does_not_count_its_own_donation_against_the_donor(
+        self, at_the_chair, token
+    ):
+        record(at_the_chair, token)
+        page = at_the_chair.get(f"/staff/visits/{token}").text
+        assert 'data-verdict="ok"' in page
+
     @pytest.mark.parametrize(
         ("field", "value"),
         [
