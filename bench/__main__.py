@@ -19,10 +19,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bench import disk, endofday, report, scenarios, server
 from bench.http import Recorder
+from kiosk.config import DEFAULTS
+from kiosk.timezones import venue_zone
 
 SCENARIOS = ("kiosk", "calls", "floor", "hall", "export", "footprint")
 HTTP_SCENARIOS = {"kiosk", "calls", "floor", "hall", "footprint"}
@@ -114,7 +115,10 @@ def main(argv=None) -> int:
 
 def http_scenarios(folder: Path, sizes: Sizes, selected: set[str], figures: dict) -> None:
     with server.nabd(folder) as nabd:
-        zone = ZoneInfo(nabd.env.get("KIOSK_TIMEZONE", "Africa/Casablanca"))
+        # The server's own zone data (the pinned tzdata package), not the system's: Debian's
+        # older copy still puts Casablanca an hour ahead, and every donation time would be
+        # "not yet arrived".
+        zone = venue_zone(nabd.env.get("KIOSK_TIMEZONE", DEFAULTS["TIMEZONE"]))
         venue = scenarios.Venue(nabd.url, zone)
         try:
             _drive(nabd, venue, folder, sizes, selected, figures)
