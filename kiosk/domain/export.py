@@ -32,7 +32,8 @@ from zoneinfo import ZoneInfo
 import pyzipper
 from pyzipper.zipfile_aes import AESZipInfo
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.engine import Row as ResultRow
+from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.campaigns import current_campaign
@@ -234,24 +235,68 @@ def iso_time(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 
 def visit_rows(session: Session, campaign: Campaign, day: date | None, zone: ZoneInfo) -> list[Row]:
-    visits = session.scalars(
-        select(Visit)
+    """Plain columns in one query, not Visit objects with their records: a day has ten thousand
+    visits, and the objects cost more than the rows."""
+    query = (
+        select(
+            Visit.id,
+            Visit.donor_id,
+            Visit.queue_day,
+            Visit.queue_number,
+            Visit.registered_at,
+            Visit.stage,
+            *_DONOR_FIELDS,
+            Screening.id.label("screening_id"),
+            *_SCREENING_FIELDS,
+            Donation.id.label("donation_id"),
+            *_DONATION_FIELDS,
+        )
+        .join(Donor, Visit.donor_id == Donor.id)
+        .outerjoin(Screening, Screening.visit_id == Visit.id)
+        .outerjoin(Donation, Donation.visit_id == Visit.id)
         .where(*_visits_in_scope(campaign.id, day))
         .order_by(Visit.queue_day, Visit.queue_number)
-        .options(*_with_their_records())
-    ).all()
+    )
     called = _first_interview_calls(session, campaign.id, day)
     first_donations = _first_donation_days(session, campaign.id, day)
     return [
         _visit_row(visit, campaign, zone, called.get(visit.id), first_donations.get(visit.donor_id))
-        for visit in visits
+        for visit in session.execute(query)
     ]
 
 
-def _with_their_records() -> list:
-    """Donor, screening and donation loaded a query each, not a query per visit. (The last two
-    are backrefs, known once the mappers are configured: hence a function.)"""
-    return [selectinload(Visit.donor), selectinload(Visit.screening), selectinload(Visit.donation)]
+_DONOR_FIELDS = (
+    Donor.cin,
+    Donor.last_name,
+    Donor.first_name,
+    Donor.sex,
+    Donor.birth_date,
+    Donor.phone,
+    Donor.category,
+    Donor.blood_group,
+    Donor.last_donation_on,
+)
+_SCREENING_FIELDS = (
+    Screening.weight_kg,
+    Screening.systolic,
+    Screening.diastolic,
+    Screening.pulse,
+    Screening.hemoglobin_g_dl,
+    Screening.decision,
+    Screening.deferral_reason,
+    Screening.deferral_until,
+    Screening.doctor,
+)
+_DONATION_FIELDS = (
+    Donation.bag_number,
+    Donation.bag_type,
+    Donation.volume_ml,
+    Donation.started_at,
+    Donation.ended_at,
+    Donation.outcome,
+    Donation.adverse_event,
+    Donation.phlebotomist,
+)
 
 
 def _visits_in_scope(campaign_id: int, day: date | None) -> list:
@@ -291,7 +336,7 @@ def _first_donation_days(session: Session, campaign_id: int, day: date | None) -
 
 
 def _visit_row(
-    visit: Visit,
+    visit: ResultRow,
     campaign: Campaign,
     zone: ZoneInfo,
     called_at: datetime | None,
@@ -303,16 +348,16 @@ def _visit_row(
         "site": campaign.site,
         "queue_number": visit.queue_number,
         "registered_at": iso_time(visit.registered_at, zone),
-        **_donor_cells(visit.donor, visit.queue_day, first_donation),
+        **_donor_cells(visit, visit.queue_day, first_donation),
         "stage_final": visit.stage,
         "called_interview_at": iso_time(called_at, zone),
-        **_screening_cells(visit.screening),
-        **_donation_cells(visit.donation, zone),
+        **_screening_cells(visit),
+        **_donation_cells(visit, zone),
         "wait_minutes": _whole_minutes(visit.registered_at, called_at),
     }
 
 
-def _donor_cells(donor: Donor, day: date, first_donation: date | None) -> Row:
+def _donor_cells(donor: ResultRow, day: date, first_donation: date | None) -> Row:
     return {
         "donor_cin": donor.cin,
         "last_name": donor.last_name,
@@ -327,7 +372,7 @@ def _donor_cells(donor: Donor, day: date, first_donation: date | None) -> Row:
     }
 
 
-def _first_time(donor: Donor, day: date, first_donation: date | None) -> bool:
+def _first_time(donor: ResultRow, day: date, first_donation: date | None) -> bool:
     """No donation known before this day: neither in the centre's list nor at an earlier visit.
     (Today's own donation moves `last_donation_on` to today, so only an earlier date counts.)"""
     known_before = donor.last_donation_on is not None and donor.last_donation_on < day
@@ -335,8 +380,8 @@ def _first_time(donor: Donor, day: date, first_donation: date | None) -> bool:
     return not (known_before or donated_here_before)
 
 
-def _screening_cells(screening: Screening | None) -> Row:
-    if screening is None:
+def _screening_cells(screening: ResultRow) -> Row:
+    if screening.screening_id is None:
         return dict.fromkeys(SCREENING_COLUMNS)
     return {
         "weight_kg": screening.weight_kg,
@@ -351,8 +396,8 @@ def _screening_cells(screening: Screening | None) -> Row:
     }
 
 
-def _donation_cells(donation: Donation | None, zone: ZoneInfo) -> Row:
-    if donation is None:
+def _donation_cells(donation: ResultRow, zone: ZoneInfo) -> Row:
+    if donation.donation_id is None:
         return dict.fromkeys(DONATION_COLUMNS)
     return {
         "bag_number": donation.bag_number,
