@@ -304,7 +304,7 @@ def _maker(name: str, session, campaign, day, zone):
         fhir = _optional("kiosk.domain.fhir")
         if fhir is None:
             return None
-        return lambda: export.json_bytes(fhir.fhir_bundle(session, campaign.id, day, rows(), zone))
+        return lambda: fhir.fhir_json(session, campaign.id, day, rows(), zone)[0]
     raise ValueError(name)
 
 

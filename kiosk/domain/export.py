@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import zipfile
 import zlib
 from collections import Counter
@@ -29,6 +30,7 @@ from importlib import metadata
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import pyzipper
 from pyzipper.zipfile_aes import AESZipInfo
 from sqlalchemy import and_, func, or_, select
@@ -155,7 +157,7 @@ def build_bundle(
 ) -> bytes:
     """The ZIP of one campaign's visits: of one day, or of every day when `day` is None;
     encrypted with AES-256 when a passphrase is given."""
-    from kiosk.domain.fhir import fhir_bundle  # it builds on this module's rows
+    from kiosk.domain.fhir import fhir_json  # it builds on this module's rows
 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -172,14 +174,13 @@ def build_bundle(
         ),
         VISITS_XLSX: xlsx_bytes(summary, VISIT_COLUMNS, visits, EVENT_COLUMNS, events, figures),
     }
-    fhir = fhir_bundle(session, campaign.id, day, visits, zone)
-    files[FHIR_JSON] = json_bytes(fhir)
+    files[FHIR_JSON], fhir_resources = fhir_json(session, campaign.id, day, visits, zone)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "generator": generator(),
         "generated_at": iso_time(now, zone),
         "campaign": summary,
-        "counts": {**count_visits(visits), "fhir_resources": count_resources(fhir)},
+        "counts": {**count_visits(visits), "fhir_resources": fhir_resources},
         "figures": figures,
         "files": {name: file_entry(content) for name, content in files.items()},
     }
@@ -486,8 +487,32 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Value]]) -> by
     return text.getvalue().encode("utf-8-sig")
 
 
-def json_bytes(data: Any) -> bytes:
+def json_bytes(data: Any, *, floats_alike: bool | None = None) -> bytes:
+    """`json.dumps(data, ensure_ascii=False, indent=2)` and a newline, in UTF-8: made by orjson,
+    20 times faster and with no text copy, wherever its bytes are the same. They are but for
+    floats Python writes with an exponent (below 1e-4) or not as a number (NaN, infinities),
+    keys that are not strings and integers beyond 64 bits; then the json module writes them.
+    `floats_alike`: the caller has already checked the floats with `floats_written_alike`."""
+    if floats_alike is None:
+        floats_alike = floats_written_alike(data)
+    if floats_alike:
+        try:
+            return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+        except TypeError:  # orjson.JSONEncodeError: a key that is not a string, a huge integer
+            pass
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def floats_written_alike(data: Any) -> bool:
+    """Every float in `data` is one orjson and the json module write alike: finite, and written
+    without an exponent."""
+    if isinstance(data, float):
+        return math.isfinite(data) and "e" not in repr(data)
+    if isinstance(data, dict):
+        return all(map(floats_written_alike, data.values()))
+    if isinstance(data, list | tuple):
+        return all(map(floats_written_alike, data))
+    return True
 
 
 def file_entry(content: bytes) -> dict[str, Any]:
