@@ -174,6 +174,7 @@ def build_bundle(
         ),
         VISITS_XLSX: xlsx_bytes(summary, VISIT_COLUMNS, visits, EVENT_COLUMNS, events, figures),
     }
+    del events  # tens of thousands of rows fhir.json, the largest file, has no need of
     files[FHIR_JSON], fhir_resources = fhir_json(session, campaign.id, day, visits, zone)
     manifest = {
         "schema_version": SCHEMA_VERSION,
