@@ -61,8 +61,9 @@ def xlsx_bytes(
     _fill(workbook.create_sheet(SUMMARY_SHEET), SUMMARY_COLUMNS, summary_rows(campaign, figures))
     _fill(workbook.create_sheet(EVENTS_SHEET), event_columns, events)
     saved = io.BytesIO()
-    # ExcelWriter, not workbook.save(): save() stamps the workbook as modified now.
-    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as archive:
+    # ExcelWriter, not workbook.save(): save() stamps the workbook as modified now. Stored, not
+    # compressed: _with_fixed_dates compresses every member anyway.
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(workbook, archive).save()
     return _with_fixed_dates(saved.getvalue())
 
