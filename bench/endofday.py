@@ -22,7 +22,17 @@ from datetime import UTC, datetime, timedelta
 
 import psutil
 
-FORMATS = ("visits.csv", "visits.json", "events.csv", "visits.xlsx", "fhir.json", "bundle")
+# "checked": the bundle and its check against its own manifest, what `kiosk export` and the
+# coordinator's download do.
+FORMATS = (
+    "visits.csv",
+    "visits.json",
+    "events.csv",
+    "visits.xlsx",
+    "fhir.json",
+    "bundle",
+    "checked",
+)
 EVENTS_OF = {
     "done": ("register", "call", "accept", "call", "donate", "finish"),
     "deferred": ("register", "call", "defer"),
@@ -281,6 +291,9 @@ def _maker(name: str, session, campaign, day, zone):
     if name == "bundle":
         now = datetime.now(UTC)
         return lambda: export.build_bundle(session, campaign.id, day, now, zone)
+    if name == "checked":
+        now = datetime.now(UTC)
+        return lambda: export.prepare_export(session, campaign, day, now, zone).data
     if name == "visits.xlsx":
         xlsx = _optional("kiosk.domain.export_xlsx")
         figures = _optional("kiosk.domain.figures")
@@ -304,7 +317,7 @@ def _maker(name: str, session, campaign, day, zone):
         fhir = _optional("kiosk.domain.fhir")
         if fhir is None:
             return None
-        return lambda: export.json_bytes(fhir.fhir_bundle(session, campaign.id, day, rows(), zone))
+        return lambda: fhir.fhir_json(session, campaign.id, day, rows(), zone)[0]
     raise ValueError(name)
 
 

@@ -18,9 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.writer.excel import ExcelWriter
 
 VISITS_SHEET = "Visits"
@@ -50,16 +52,18 @@ def xlsx_bytes(
     events: Iterable[Mapping[str, Value]],
     figures: Mapping[str, Mapping[str, Value]],
 ) -> bytes:
-    workbook = Workbook()
+    # Write-only: each row goes to the sheet's file as it is added, and no cell stays in memory.
+    workbook = Workbook(write_only=True)
     workbook.properties.creator = workbook.properties.lastModifiedBy = AUTHOR
     workbook.properties.created = workbook.properties.modified = WORKBOOK_DATE
     workbook.properties.title = f"{campaign['code']} {campaign['date']}"
-    _fill(workbook.active, VISITS_SHEET, visit_columns, visits)
-    _fill(workbook.create_sheet(), SUMMARY_SHEET, SUMMARY_COLUMNS, summary_rows(campaign, figures))
-    _fill(workbook.create_sheet(), EVENTS_SHEET, event_columns, events)
+    _fill(workbook.create_sheet(VISITS_SHEET), visit_columns, visits)
+    _fill(workbook.create_sheet(SUMMARY_SHEET), SUMMARY_COLUMNS, summary_rows(campaign, figures))
+    _fill(workbook.create_sheet(EVENTS_SHEET), event_columns, events)
     saved = io.BytesIO()
-    # ExcelWriter, not workbook.save(): save() stamps the workbook as modified now.
-    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as archive:
+    # ExcelWriter, not workbook.save(): save() stamps the workbook as modified now. Stored, not
+    # compressed: _with_fixed_dates compresses every member anyway.
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(workbook, archive).save()
     return _with_fixed_dates(saved.getvalue())
 
@@ -77,34 +81,57 @@ def summary_rows(
 
 
 def _fill(
-    sheet: Worksheet, title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Value]]
+    sheet: WriteOnlyWorksheet,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Value]],
 ) -> None:
-    sheet.title = title
-    sheet.append(columns)
-    for cell in sheet[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    widths = [len(column) for column in columns]
-    for number, row in enumerate(rows, start=2):
-        for index, column in enumerate(columns):
-            cell = _put(sheet.cell(number, index + 1), row[column])
-            widths[index] = max(widths[index], len(str(cell.value or "")))
-    for cell, width in zip(sheet[1], widths, strict=True):
-        sheet.column_dimensions[cell.column_letter].width = min(
-            max(width + 2, MIN_WIDTH), MAX_WIDTH
-        )
+    """Widths, frozen header, size and filter are set before the first row: a write-only sheet
+    writes its top part then."""
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    for letter, width in zip(_letters(len(columns)), _widths(columns, rows), strict=True):
+        sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    dimension = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    # The <dimension> element a sheet held in memory writes from its cells: the writer writes it
+    # for any sheet that can tell it.
+    sheet.calculate_dimension = lambda: dimension
+    sheet.auto_filter.ref = dimension
+    sheet.append([_header_cell(sheet, column) for column in columns])
+    for row in rows:
+        sheet.append([_cell(sheet, row[column]) for column in columns])
 
 
-def _put(cell: Cell, value: Value) -> Cell:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
-        cell.value = value
-        cell.data_type = "s"  # never a formula ("=…") nor an error code ("#N/A")
-        if _ARABIC.search(value):
-            cell.alignment = RIGHT_TO_LEFT
-    else:
-        cell.value = value
+def _letters(count: int) -> list[str]:
+    return [get_column_letter(index) for index in range(1, count + 1)]
+
+
+def _widths(columns: Sequence[str], rows: Sequence[Mapping[str, Value]]) -> list[int]:
+    """The longest text of each column (a 0, FALSE or empty cell counts as none)."""
+    return [
+        max([len(column), *(len(str(row[column] or "")) for row in rows)]) for column in columns
+    ]
+
+
+def _header_cell(sheet: WriteOnlyWorksheet, column: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, column)
+    cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    return cell
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Value) -> Value | WriteOnlyCell:
+    """The value itself where the sheet writes it as we want; else a cell that says how."""
+    if value is None:
+        return WriteOnlyCell(sheet)  # an empty <c/>, not a missing one: the cells of every row
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
+    arabic = _ARABIC.search(value)
+    if not (arabic or value.startswith("=") or value in ERROR_CODES):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"  # never a formula ("=…") nor an error code ("#N/A")
+    if arabic:
+        cell.alignment = RIGHT_TO_LEFT
     return cell
 
 

@@ -15,8 +15,10 @@ with a CIN has the same Patient id in every bundle, so the centre can merge sess
 
 from __future__ import annotations
 
+import io
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,7 +27,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.export import Row, Value, _visits_in_scope, iso_time
+from kiosk.domain.export import (
+    Row,
+    Value,
+    _visits_in_scope,
+    floats_written_alike,
+    iso_time,
+    json_bytes,
+)
 from kiosk.domain.journey import FINAL_STAGES, Stage
 from kiosk.domain.questionnaire import Answer, answers_from_json, load_questions
 from kiosk.models import Screening, Visit
@@ -108,22 +117,65 @@ def fhir_bundle(
     zone: ZoneInfo,
 ) -> dict[str, Any]:
     """The Bundle of these visit rows (those of `visit_rows` for the same campaign and day)."""
+    entries = list(bundle_entries(session, campaign_id, day, visits, zone))
+    return {**_bundle_head(visits), "entry": entries}
+
+
+def fhir_json(
+    session: Session,
+    campaign_id: int,
+    day: date | None,
+    visits: Sequence[Row],
+    zone: ZoneInfo,
+) -> tuple[bytes, dict[str, int]]:
+    """`fhir.json`: the bytes of `json_bytes(fhir_bundle(…))`, written entry by entry so that
+    the whole Bundle is never in memory as objects, and its resources counted by type."""
+    floats_alike = floats_written_alike(visits)  # a resource's floats are those of its row
+    types: Counter[str] = Counter()
+    out = io.BytesIO()
+    head = json_bytes(_bundle_head(visits))
+    out.write(head.removesuffix(b"\n}\n") + b',\n  "entry": [')
+    separator = ENTRY_INDENT
+    for item in bundle_entries(session, campaign_id, day, visits, zone):
+        types[item["resource"]["resourceType"]] += 1
+        # An entry sits two levels deep in the Bundle; JSON text holds no raw newline but
+        # those between its lines.
+        lines = json_bytes(item, floats_alike=floats_alike)[:-1].replace(b"\n", ENTRY_INDENT)
+        out.write(separator + lines)
+        separator = b"," + ENTRY_INDENT
+    out.write(b"\n  ]\n}\n" if types else b"]\n}\n")
+    return out.getvalue(), dict(sorted(types.items()))
+
+
+ENTRY_INDENT = b"\n    "
+
+
+def _bundle_head(visits: Sequence[Row]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(NAMESPACE, "bundle/" + _scope_name(visits))),
+        "type": "collection",
+    }
+
+
+def bundle_entries(
+    session: Session,
+    campaign_id: int,
+    day: date | None,
+    visits: Sequence[Row],
+    zone: ZoneInfo,
+) -> Iterator[dict[str, Any]]:
+    """The Bundle's entries one by one: each donor's Patient before their first visit."""
     extras = visit_extras(session, campaign_id, day, zone)
-    entries: list[dict[str, Any]] = []
     patients: set[str] = set()
     for row in visits:
         patient = patient_resource(row)
         if patient["id"] not in patients:
             patients.add(patient["id"])
-            entries.append(entry(patient))
+            yield entry(patient)
         found = extras.get(visit_key(row), NOTHING_MORE)
-        entries += [entry(resource) for resource in visit_resources(row, found)]
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid5(NAMESPACE, "bundle/" + _scope_name(visits))),
-        "type": "collection",
-        "entry": entries,
-    }
+        for resource in visit_resources(row, found):
+            yield entry(resource)
 
 
 def visit_extras(

@@ -69,7 +69,7 @@ def test_the_quick_run_measures_every_scenario_without_errors(tmp_path):
 
     end = figures["end_of_day"]
     measured = {f["format"]: f for f in end["formats"] if f["available"]}
-    assert {"visits.csv", "visits.json", "events.csv", "bundle"} <= set(measured)
+    assert {"visits.csv", "visits.json", "events.csv", "bundle", "checked"} <= set(measured)
     assert all(
         f["seconds"] > 0 and f["bytes"] > 0 and f["peak_rss_mb"] > 0 for f in measured.values()
     )
