@@ -189,6 +189,6 @@ def _collect(visit_id: int, kind: str, bag: str, day: date, clock) -> None:
     now = clock()
     donation, errors = clean_donation(form, "any", day, ZONE, now + timedelta(hours=3))
     assert errors == {}, errors
-    record_donation(db.session, visit_id, donation, day, NURSE, now)
+    record_donation(db.session, visit_id, donation, NURSE, now)
     if not kind.endswith("resting"):
         finish_rest(db.session, visit_id, NURSE, clock())

@@ -383,7 +383,7 @@ def _remember_deferral(donor: Donor, form: ScreeningForm) -> None:
 
 
 def record_donation(
-    session: Session, visit_id: int, form: DonationForm, day: date, actor, now: datetime
+    session: Session, visit_id: int, form: DonationForm, actor, now: datetime
 ) -> Donation:
     try:
         with write_transaction(session):

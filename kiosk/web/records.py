@@ -129,14 +129,11 @@ def screening(token: str):
 @staff_required("donation")
 def donation(token: str):
     visit = _visit_or_404(token)
-    zone = venue_zone(current_app.config["TIMEZONE"])
-    form, errors = clean_donation(
-        request.form, visit.campaign.bag_numbers, visit.queue_day, zone, now()
-    )
+    form, errors = _read_donation_form(visit)
     if errors:
         return _form_again(token, visit, errors)
     try:
-        record_donation(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
+        record_donation(db.session, visit.id, form, staff_actor(), now())
     except MedicalError as error:
         field = "bag_number" if error.code == "bag_used" else None
         if field:
@@ -150,10 +147,7 @@ def donation(token: str):
 @staff_required("record.correct")
 def donation_correction(token: str):
     visit = _visit_or_404(token)
-    zone = venue_zone(current_app.config["TIMEZONE"])
-    form, errors = clean_donation(
-        request.form, visit.campaign.bag_numbers, visit.queue_day, zone, now()
-    )
+    form, errors = _read_donation_form(visit)
     if errors:
         return _correction_again(token, visit, errors)
     try:
@@ -164,6 +158,12 @@ def donation_correction(token: str):
         return _form_again(token, visit, {}, medical_message(error))
     notice = "corrected" if changed else "unchanged"
     return see_other(url_for("records.show", token=token, notice=notice))
+
+
+def _read_donation_form(visit: Visit):
+    """The donation form as posted, checked against the visit's day and bag number policy."""
+    zone = venue_zone(current_app.config["TIMEZONE"])
+    return clean_donation(request.form, visit.campaign.bag_numbers, visit.queue_day, zone, now())
 
 
 def _donation_as_form(donation) -> dict[str, str]:

@@ -105,7 +105,7 @@ def simulate_morning(app, day: date) -> None:
                     "mild" if index in ADVERSE else None,
                     "",
                 )
-                record_donation(db.session, visit_id, form, day, NURSE, donated)
+                record_donation(db.session, visit_id, form, NURSE, donated)
 
 
 def screen(visit_id: int, outcome: str, day: date, moment: datetime) -> None:

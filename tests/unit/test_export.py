@@ -125,7 +125,7 @@ def donate(visit_id: int, clock: str) -> None:
     }
     donation, errors = clean_donation(form, "any", CAMPAIGN_DAY, ZONE, at(clock))
     assert errors == {}
-    record_donation(db.session, visit_id, donation, CAMPAIGN_DAY, NURSE, at(clock))
+    record_donation(db.session, visit_id, donation, NURSE, at(clock))
 
 
 def add_earlier_donation(cin: str) -> None:
