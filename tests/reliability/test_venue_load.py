@@ -10,7 +10,6 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -19,7 +18,7 @@ from tests.reliability.test_concurrent_calls import (
     PASSWORD,
     PHLEBOTOMISTS,
     StaffDevice,
-    nobody_waiting,
+    drain,
     register_donor,
 )
 from tests.reliability.test_concurrent_registrations import donor
@@ -29,17 +28,8 @@ pytestmark = pytest.mark.slow
 
 DONORS = 500
 TABLETS = 8
-IDLE_PAUSE = 0.02  # a collection desk with nobody to call yet looks again after this long
 COMMANDS_AT_ONCE = 4
 STUCK_AFTER = 600  # seconds: a run still calling then is reported as stuck (not a timing test)
-
-
-@dataclass
-class DeskLog:
-    username: str
-    stage: str
-    called: list[int] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 def register_500(base_url: str) -> tuple[list[int], list[str]]:
@@ -83,52 +73,6 @@ def staff_at_their_desks(base_url: str, **env: str) -> list[tuple[StaffDevice, s
     return devices
 
 
-def drain(devices: list[tuple[StaffDevice, str]]) -> list[DeskLog]:
-    """Every desk calls and sends on until its line is empty for good."""
-    interview_desks_left = sum(stage == "interview" for _, stage in devices)
-    interview_done = threading.Event()
-    lock = threading.Lock()
-    start = threading.Barrier(len(devices))
-    deadline = time.monotonic() + STUCK_AFTER
-
-    def one_desk(device: StaffDevice, stage: str) -> DeskLog:
-        nonlocal interview_desks_left
-        log = DeskLog(device.username, stage)
-        start.wait()
-        try:
-            while time.monotonic() < deadline:
-                # Read before calling: once the interview is over, an empty line stays empty.
-                no_more_arrivals = stage == "interview" or interview_done.is_set()
-                called = device.call_next(stage)
-                if called.number is None:
-                    if not nobody_waiting(called):
-                        log.errors.append(f"call-next: HTTP {called.status}")
-                        break
-                    if no_more_arrivals:
-                        break
-                    time.sleep(IDLE_PAUSE)
-                    continue
-                log.called.append(called.number)
-                sent = device.send_on(stage)
-                if sent.status != 200 or sent.number is not None:
-                    log.errors.append(f"send-on of {called.number}: HTTP {sent.status}")
-                    break
-            else:
-                log.errors.append(f"still calling after {STUCK_AFTER} s")
-        except Exception as error:  # collected: one failure shows them all
-            log.errors.append(f"{type(error).__name__}: {error}")
-        finally:
-            if stage == "interview":
-                with lock:
-                    interview_desks_left -= 1
-                    if interview_desks_left == 0:
-                        interview_done.set()
-        return log
-
-    with ThreadPoolExecutor(len(devices)) as pool:
-        return list(pool.map(lambda pair: one_desk(*pair), devices))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def venue(request, tmp_path):
     """The real server on SQLite (its instance folder's file) or on a fresh PostgreSQL database;
@@ -157,11 +101,11 @@ def test_500_registrations_then_8_desks_drain_both_queues(venue):
 
     devices = staff_at_their_desks(base_url, **env)
     began = time.monotonic()
-    logs = drain(devices)
+    logs = drain(devices, STUCK_AFTER)
     draining = time.monotonic() - began
     for device, _ in devices:
         device.close()
-    errors = [f"{log.username}: {error}" for log in logs for error in log.errors]
+    errors = [error for log in logs for error in log.errors]
     figures = []
     for stage in ("interview", "collection"):
         called = Counter(number for log in logs if log.stage == stage for number in log.called)
