@@ -151,8 +151,24 @@ class StaffDevice:
         found = _NUMBER.search(answer.text)
         return int(found.group(1)) if found else None
 
-    def post(self, path: str, label: str, form: dict[str, str]) -> None:
+    def post(self, path: str, label: str | None, form: dict[str, str]) -> None:
         self.device.request("POST", path, label, form=form, expect=(303,))
+
+    def let_go(self, number: int, prefix: str | None = None) -> None:
+        """Frees my desk of the donor just called, the way the journey allows: the doctor's
+        screening when the ticket's token is known, otherwise two calls again and "absent" (a
+        donor registered without a ticket page cannot be opened). `prefix` names the figures;
+        None records none."""
+        token = self.venue.tokens.get(number)
+        if token is None:
+            for action in ("recall", "recall", "no-show"):
+                self.desk_button(action, prefix and f"{prefix}{action}")
+            return
+        path = f"/staff/visits/{token}"
+        self.device.request("GET", path, prefix and f"{prefix}open record")
+        self.post(
+            f"{path}/screening", prefix and f"{prefix}POST screening", screening_form(self.csrf)
+        )
 
     def console_cookies(self) -> dict[str, str]:
         return dict(self.device.cookies)
@@ -165,7 +181,7 @@ def log_in_staff(venue: Venue, doctors: int, phlebotomists: int) -> list[StaffDe
 
 
 def calls(venue: Venue, doctors: list[StaffDevice], count: int) -> Phase:
-    """Each doctor calls the next waiting donor and sends them on, `count` calls in all; only
+    """Each doctor calls the next waiting donor and screens them, `count` calls in all; only
     the call is the figure."""
 
     def desk(staff: StaffDevice, calls: int):
@@ -175,10 +191,11 @@ def calls(venue: Venue, doctors: list[StaffDevice], count: int) -> Phase:
                 if venue.stop.is_set():
                     break
                 try:
-                    if staff.desk_button("call-next", "call next") is None:
+                    number = staff.desk_button("call-next", "call next")
+                    if number is None:
                         recorder.add("call next", 0.0, False, "nobody waiting")
                         break
-                    staff.desk_button("send-on", None)
+                    staff.let_go(number)
                 except RequestFailed:
                     continue
 
@@ -272,14 +289,7 @@ def venue_hour(
                     if number is None:
                         time.sleep(IDLE_PAUSE)
                         continue
-                    token = venue.tokens.get(number)
-                    if token is None:  # registered without its ticket page: no token known
-                        staff.desk_button("send-on", "doctor: send on")
-                        continue
-                    path = f"/staff/visits/{token}"
-                    staff.device.request("GET", path, "doctor: open record")
-                    form = screening_form(staff.csrf)
-                    staff.post(f"{path}/screening", "doctor: POST screening", form)
+                    staff.let_go(number, "doctor: ")
                 except RequestFailed:
                     continue
 
@@ -294,11 +304,8 @@ def venue_hour(
                     if number is None:
                         time.sleep(IDLE_PAUSE)
                         continue
-                    token = venue.tokens.get(number)
-                    if token is None:
-                        staff.desk_button("send-on", "phlebotomist: send on")
-                        continue
-                    path = f"/staff/visits/{token}"
+                    # Every donor here was screened, so the doctor knew their token.
+                    path = f"/staff/visits/{venue.tokens[number]}"
                     staff.device.request("GET", path, "phlebotomist: open record")
                     form = donation_form(staff.csrf, f"BENCH{next(venue.bags):08d}", *_times(venue))
                     staff.post(f"{path}/donation", "phlebotomist: POST donation", form)

@@ -138,7 +138,7 @@ def close_campaign(session: Session, actor, now: datetime) -> Closed:
             Visit.campaign_id == campaign.id, Visit.stage.not_in(FINAL_STAGES)
         )
         for visit in session.scalars(still_here.order_by(Visit.id)):
-            action = "finish" if visit.stage == Stage.REST else "leave"
+            action = "finish" if visit.stage == Stage.REST and visit.donation else "leave"
             transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
             visit.desk = None
             left, finished = (left + 1, finished) if action == "leave" else (left, finished + 1)

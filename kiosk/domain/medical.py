@@ -30,7 +30,7 @@ from kiosk.domain.eligibility import (
     parse_thresholds,
     verdict,
 )
-from kiosk.domain.journey import Stage, record_event, transition
+from kiosk.domain.journey import Stage, TransitionRefused, record_event, transition
 from kiosk.domain.questionnaire import answers_from_json
 from kiosk.domain.validation import FieldError, Invalid, has_hidden_characters
 from kiosk.models import Campaign, Donation, Donor, Screening, Visit
@@ -366,10 +366,18 @@ def record_screening(
         )
         session.add(screening)
         action = "accept" if form.decision == "eligible" else "defer"
-        transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
-        visit.desk = None
+        _leave_desk(session, visit, action, actor, now)
         _remember_deferral(visit.donor, form)
         return screening
+
+
+def _leave_desk(session: Session, visit: Visit, action: str, actor, now: datetime) -> None:
+    """The record moves the visit on from the desk it was called to; the event names that desk.
+    (The desk is read before the event exists: the audit log cannot be changed once written.)"""
+    desk = visit.desk
+    event = transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
+    event.desk = desk
+    visit.desk = None
 
 
 def _remember_deferral(donor: Donor, form: ScreeningForm) -> None:
@@ -405,8 +413,7 @@ def record_donation(
                 at=now,
             )
             session.add(donation)
-            transition(session, visit, "donate", actor=actor.name, device=actor.device, now=now)
-            visit.desk = None
+            _leave_desk(session, visit, "donate", actor, now)
             _remember_donation(visit, form.outcome)
             return donation
     except IntegrityError:  # the same bag stored by another device a moment earlier
@@ -464,7 +471,10 @@ def _remember_donation(visit: Visit, outcome: str) -> None:
 def finish_rest(session: Session, visit_id: int, actor, now: datetime) -> Visit:
     with write_transaction(session):
         visit = _visit_at(session, visit_id, Stage.REST)
-        transition(session, visit, "finish", actor=actor.name, device=actor.device, now=now)
+        try:
+            transition(session, visit, "finish", actor=actor.name, device=actor.device, now=now)
+        except TransitionRefused:
+            raise MedicalError("no_donation_recorded") from None
         return visit
 
 

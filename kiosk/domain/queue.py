@@ -15,14 +15,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from kiosk.db import write_transaction
-from kiosk.domain.journey import WAITING_STAGES, Stage, transition
+from kiosk.domain.journey import WAITING_STAGES, Stage, TransitionRefused, transition
 from kiosk.domain.validation import Invalid, has_hidden_characters
 from kiosk.models import Desk, Event, Visit
 
 DESK_STAGES = ("interview", "collection")
 WAITING_FOR = {"interview": Stage.WAITING_INTERVIEW, "collection": Stage.WAITING_COLLECTION}
-# What "send on" means at each desk: the interview accepts, the collection records the donation.
-SEND_ON = {"interview": "accept", "collection": "donate"}
 
 
 class QueueError(Invalid):
@@ -169,15 +167,6 @@ def mark_no_show(
         return visit
 
 
-def send_on(session: Session, desk: Desk, actor: Actor, now: datetime) -> Visit:
-    """The desk is done with the visit: on to the next stage of the journey."""
-    with write_transaction(session):
-        visit = _serving(session, desk)
-        _move(session, visit, SEND_ON[desk.stage], visit.desk, actor, now)
-        visit.desk = None
-        return visit
-
-
 def put_back(session: Session, visit_id: int, actor: Actor, now: datetime) -> Visit:
     """A no-show who turns up waits again in the line of the desk that called them."""
     with write_transaction(session):
@@ -199,7 +188,14 @@ def _serving(session: Session, desk: Desk) -> Visit:
 
 
 def _move(session: Session, visit: Visit, action: str, desk, actor: Actor, now: datetime):
-    event = transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
+    try:
+        event = transition(session, visit, action, actor=actor.name, device=actor.device, now=now)
+    except TransitionRefused as refused:
+        # Only a visit that reached a line without its record (a database written before the
+        # journey guarded its medical steps) gets here; the desk is told, nothing moves.
+        raise QueueError(
+            refused.missing or "not_allowed", number=f"{visit.queue_number:03d}"
+        ) from None
     event.desk = desk
     return event
 

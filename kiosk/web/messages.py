@@ -48,6 +48,10 @@ MEDICAL_MESSAGES = {
     "not_at_rest": _l("This donor is not in the rest area."),
     "no_visit": _l("This visit does not exist."),
     "no_donation": _l("This visit has no donation record to correct."),
+    "no_donation_recorded": _l(
+        "No donation is recorded for this donor: record the donation (even a failed "
+        "venipuncture) before they leave the rest area."
+    ),
 }
 
 # Shown on a visit's record after a change, by the code in `?notice=`.
@@ -111,6 +115,8 @@ OUTCOME_LABELS = {
     "review": _l("Doctor's review"),
     "temporary": _l("Temporary deferral"),
     "permanent": _l("Permanent deferral"),
+    # The record's panel before the doctor's screening: the rules have not seen a measurement.
+    "unscreened": _l("Not screened"),
 }
 
 CATEGORY_LABELS = {
@@ -158,6 +164,13 @@ QUEUE_MESSAGES = {
     "desk_characters": HIDDEN_CHARACTERS,
     "desk_stage": _l("Choose what the desk is for: interview or collection."),
     "desk_exists": _l("There is already a desk called “%(name)s”."),
+    "eligible_screening": _l(
+        "Number %(number)s has no eligible screening on record: the doctor must see them again "
+        "before the donation."
+    ),
+    "donation": _l("Number %(number)s has no donation on record: record it first."),
+    "deferring_screening": _l("Number %(number)s has no deferral on record."),
+    "not_allowed": _l("This cannot be done for number %(number)s at this stage."),
 }
 
 DESK_STAGE_LABELS = {"interview": _l("Interview"), "collection": _l("Collection")}

@@ -66,6 +66,7 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
         "findings": findings,
         "findings_by_code": {f.code: f for f in findings},
         "verdict": verdict(findings),
+        "unscreened": visit.screening is None,
         "past_visits": db.session.scalars(
             select(Visit)
             .where(Visit.donor_id == donor.id, Visit.id != visit.id)
@@ -101,10 +102,14 @@ def show(token: str):
 def live_findings(token: str):
     """The rules' findings for the values typed so far (HTMX, while the doctor types)."""
     visit = _visit_or_404(token)
-    measurements, _ = clean_measurements(request.form)
+    measurements, missing_or_wrong = clean_measurements(request.form)
     findings = findings_for(db.session, visit, visit.queue_day, measurements)
     return render_template(
-        "staff/_findings.html", findings=findings, verdict=verdict(findings), live=True
+        "staff/_findings.html",
+        findings=findings,
+        verdict=verdict(findings),
+        unscreened=bool(missing_or_wrong),
+        live=True,
     )
 
 

@@ -30,7 +30,6 @@ from kiosk.domain.queue import (
     no_shows,
     put_back,
     recall,
-    send_on,
     visit_at_desk,
     waiting_line,
 )
@@ -231,11 +230,10 @@ DESK_ACTIONS = {
     "call-next": _call_next,
     "recall": lambda desk: recall(db.session, desk, staff_actor(), now()),
     "no-show": _mark_no_show,
-    "send-on": lambda desk: send_on(db.session, desk, staff_actor(), now()),
 }
 
 
-@bp.post("/queue/<stage>/<any('call-next', recall, 'no-show', 'send-on'):action>")
+@bp.post("/queue/<stage>/<any('call-next', recall, 'no-show'):action>")
 @staff_required("queue.view")
 def desk_action(stage: str, action: str):
     return _desk_action(stage, DESK_ACTIONS[action])

@@ -218,7 +218,7 @@ def test_the_display_reads_in_its_language(page: Page, server, artifacts, langua
     phone = StaffDevice(server, "medecin2")
     phone.log_in()
     phone.pick_desk("Médecin 2")
-    phone.send_on("interview")
+    # The desk may still serve the donor it called for the other language: that call shows.
     number = phone.call_next("interview").number
     phone.close()
     assert number is not None, "nobody was waiting to be called"

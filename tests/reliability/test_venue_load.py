@@ -32,23 +32,24 @@ COMMANDS_AT_ONCE = 4
 STUCK_AFTER = 600  # seconds: a run still calling then is reported as stuck (not a timing test)
 
 
-def register_500(base_url: str) -> tuple[list[int], list[str]]:
+def register_500(base_url: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """Each registration's ticket token and queue number, and the errors."""
     start = threading.Barrier(TABLETS)
 
-    def one_tablet(tablet: int) -> tuple[list[int], list[str]]:
-        numbers, errors = [], []
+    def one_tablet(tablet: int) -> tuple[list[tuple[str, int]], list[str]]:
+        tickets, errors = [], []
         start.wait()
         for serial in range(tablet, DONORS, TABLETS):
             try:
-                numbers.append(register_donor(base_url, donor(700_000 + serial))[1])
+                tickets.append(register_donor(base_url, donor(700_000 + serial)))
             except Exception as error:  # collected: one failure shows them all
                 errors.append(f"donor {serial}: {type(error).__name__}: {error}")
-        return numbers, errors
+        return tickets, errors
 
     with ThreadPoolExecutor(TABLETS) as pool:
         results = list(pool.map(one_tablet, range(TABLETS)))
     return (
-        [number for numbers, _ in results for number in numbers],
+        [ticket for tickets, _ in results for ticket in tickets],
         [error for _, errors in results for error in errors],
     )
 
@@ -87,7 +88,8 @@ def venue(request, tmp_path):
 def test_500_registrations_then_8_desks_drain_both_queues(venue):
     database, base_url, env = venue
     began = time.monotonic()
-    numbers, errors = register_500(base_url)
+    tickets, errors = register_500(base_url)
+    numbers = [number for _, number in tickets]
     registering = time.monotonic() - began
     distinct = set(numbers)
     gaps = len(set(range(1, max(distinct, default=0) + 1)) - distinct)
@@ -101,7 +103,7 @@ def test_500_registrations_then_8_desks_drain_both_queues(venue):
 
     devices = staff_at_their_desks(base_url, **env)
     began = time.monotonic()
-    logs = drain(devices, STUCK_AFTER)
+    logs = drain(devices, STUCK_AFTER, {number: token for token, number in tickets})
     draining = time.monotonic() - began
     for device, _ in devices:
         device.close()

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from kiosk.db import db
+from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.medical import clean_donation, clean_screening, record_donation, record_screening
 from kiosk.domain.queue import (
     Actor,
     QueueError,
@@ -20,13 +21,13 @@ from kiosk.domain.queue import (
     people_ahead,
     put_back,
     recall,
-    send_on,
     stage_waits,
     waiting_line,
 )
 from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
 from kiosk.models import Event, Visit
+from kiosk.timezones import venue_zone
 from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
 
 DOCTOR = Actor("doctor", "10.0.0.7")
@@ -78,14 +79,64 @@ def test_an_empty_line_calls_nobody(line):
     assert call_next(db.session, campaign_id, desks["f1"], DOCTOR, FROZEN_NOW) is None
 
 
-def test_sending_on_moves_the_visit_to_the_collection_line(line):
+SCREENING = {
+    "weight_kg": "70",
+    "systolic": "120",
+    "diastolic": "80",
+    "pulse": "70",
+    "hemoglobin_g_dl": "14",
+    "decision": "eligible",
+}
+DONATION = {
+    "bag_number": "G123498654321",
+    "bag_type": "single",
+    "volume_ml": "450",
+    "started_at": "09:31",
+    "ended_at": "09:40",
+    "outcome": "complete",
+    "adverse_event": "none",
+}
+
+
+def screen(visit_id: int, now, **fields) -> None:
+    form, errors = clean_screening({**SCREENING, **fields}, lambda _: "ok", CAMPAIGN_DAY)
+    assert errors == {}
+    record_screening(db.session, visit_id, form, CAMPAIGN_DAY, DOCTOR, now)
+
+
+def donate(visit_id: int, now) -> None:
+    zone = venue_zone("Africa/Casablanca")
+    form, errors = clean_donation(DONATION, "any", CAMPAIGN_DAY, zone, now)
+    assert errors == {}
+    record_donation(db.session, visit_id, form, DOCTOR, now)
+
+
+def test_the_screening_sends_the_visit_to_the_collection_line_and_the_donation_to_rest(line):
     campaign_id, desks = line
-    call_next(db.session, campaign_id, desks["m1"], DOCTOR, FROZEN_NOW)
-    visit = send_on(db.session, desks["m1"], DOCTOR, FROZEN_NOW + MINUTE)
+    called = call_next(db.session, campaign_id, desks["m1"], DOCTOR, FROZEN_NOW)
+    screen(called.id, FROZEN_NOW + MINUTE)
+    visit = db.session.get(Visit, called.id)
     assert visit.stage == "waiting_collection" and visit.desk is None
     chair = call_next(db.session, campaign_id, desks["f1"], DOCTOR, FROZEN_NOW + 2 * MINUTE)
     assert chair.id == visit.id and chair.stage == "collection"
-    assert send_on(db.session, desks["f1"], DOCTOR, FROZEN_NOW).stage == "rest"
+    donate(chair.id, FROZEN_NOW + 20 * MINUTE)
+    assert db.session.get(Visit, chair.id).stage == "rest"
+
+
+def test_there_is_no_way_to_the_chair_but_the_screening(line):
+    """The console's old "send on" is gone from the queue, and the state machine itself refuses
+    a visit that reaches the collection line without an eligible screening."""
+    import kiosk.domain.queue as queue
+
+    assert not hasattr(queue, "send_on")
+    campaign_id, desks = line
+    with write_transaction(db.session):  # a line written by hand, as an old database might hold
+        db.session.get(Visit, 1).stage = "waiting_collection"
+    with pytest.raises(QueueError) as refused:
+        call_next(db.session, campaign_id, desks["f1"], DOCTOR, FROZEN_NOW)
+    assert refused.value.code == "eligible_screening"
+    assert refused.value.params == {"number": "001"}
+    assert db.session.get(Visit, 1).stage == "waiting_collection"
 
 
 def test_no_show_only_after_the_recalls_then_put_back_at_the_end(line):
@@ -110,16 +161,15 @@ def test_no_show_only_after_the_recalls_then_put_back_at_the_end(line):
 
 def test_actions_need_someone_at_the_desk(line):
     _, desks = line
-    for action in (recall, send_on):
-        with pytest.raises(QueueError, match="nobody_at_desk"):
-            action(db.session, desks["m1"], DOCTOR, FROZEN_NOW)
+    with pytest.raises(QueueError, match="nobody_at_desk"):
+        recall(db.session, desks["m1"], DOCTOR, FROZEN_NOW)
 
 
 def test_every_desk_action_is_an_audit_event_with_its_desk(line):
     campaign_id, desks = line
     call_next(db.session, campaign_id, desks["m1"], DOCTOR, FROZEN_NOW)
     recall(db.session, desks["m1"], DOCTOR, FROZEN_NOW)
-    send_on(db.session, desks["m1"], DOCTOR, FROZEN_NOW)
+    screen(1, FROZEN_NOW)
     rows = db.session.execute(
         select(Event.action, Event.from_stage, Event.to_stage, Event.actor, Event.device)
         .where(Event.desk_id == desks["m1"].id)

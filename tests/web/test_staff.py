@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kiosk.db import db
+from kiosk.db import db, write_transaction
 from kiosk.models import Event, Visit
 from tests.web.staff_helpers import create_staff_and_desks, csrf_of, log_in, pick_desk, post
 
@@ -40,7 +40,7 @@ def waiting_donors(register):
 
 
 SAMPLE_ARGUMENTS = {"stage": "interview", "token": "A" * 32}
-ACTION_CHOICES = ("call-next", "recall", "no-show", "send-on")
+ACTION_CHOICES = ("call-next", "recall", "no-show")
 
 
 def staff_rules(app):
@@ -220,7 +220,7 @@ class TestDeskAndConsole:
         assert response.status_code == 200
         assert "Personne n’attend" in response.text
 
-    def test_recall_no_show_put_back_and_send_on(self, staffed, login_as, waiting_donors):
+    def test_recall_no_show_and_put_back(self, staffed, login_as, waiting_donors):
         client = login_as("doctor", desk="Médecin 1")
         post(client, "/staff/queue/interview/call-next")
         early = post(client, "/staff/queue/interview/no-show", headers=FR)
@@ -237,10 +237,31 @@ class TestDeskAndConsole:
         assert response.status_code == 200
         assert post(client, "/staff/queue/interview/put-back", {"visit": "abc"}).status_code == 409
         post(client, "/staff/queue/interview/call-next")
-        assert post(client, "/staff/queue/interview/send-on").status_code == 200
         with staffed.app_context():
             stages = sorted(db.session.scalars(select(Visit.stage)))
-        assert stages == ["waiting_collection", "waiting_interview", "waiting_interview"]
+        assert stages == ["interview", "waiting_interview", "waiting_interview"]
+
+    @pytest.mark.parametrize("stage", ["interview", "collection"])
+    def test_no_console_button_sends_a_donor_on(self, staffed, login_as, waiting_donors, stage):
+        """Only the screening and the donation records move a donor on: the console has no
+        "send on", and a forged post of it is refused with the visit where it was."""
+        client = login_as("coordinator", desk="Médecin 1" if stage == "interview" else "Fauteuil 1")
+        if stage == "collection":
+            with staffed.app_context(), write_transaction(db.session):
+                db.session.get(Visit, 1).stage = "waiting_collection"  # as an old database might
+        called = post(client, f"/staff/queue/{stage}/call-next")
+        console = client.get(f"/staff/queue/{stage}").text
+        assert "send-on" not in console
+        assert post(client, f"/staff/queue/{stage}/send-on").status_code == 404
+        with staffed.app_context():
+            stages = [visit.stage for visit in db.session.scalars(select(Visit).order_by(Visit.id))]
+        if stage == "interview":
+            assert called.status_code == 200
+            assert stages == ["interview", "waiting_interview", "waiting_interview"]
+        else:  # an unscreened visit in the collection line cannot be called to the chair
+            assert called.status_code == 409
+            assert "no eligible screening on record" in called.text
+            assert stages == ["waiting_collection", "waiting_interview", "waiting_interview"]
 
     def test_actions_with_nobody_at_the_desk_explain(self, login_as):
         client = login_as("doctor", desk="Médecin 1")
