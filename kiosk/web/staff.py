@@ -204,13 +204,16 @@ def _desk_action(stage: str, action):
     except QueueError as error:
         message = queue_message(error)
         status = 200 if error.code == "nobody_waiting" else 409
-    return full_or_fragment(
+    response = full_or_fragment(
         "staff/queue.html",
         "staff/_desk.html",
         status,
         page_context=lambda: _console_context(stage, message),
         **_desk_context(stage, message),
     )
+    # The waiting list beside my desk reads again at once: a donor just called leaves it.
+    response.headers["HX-Trigger"] = "queue-changed"
+    return response
 
 
 def _call_next(desk) -> None:

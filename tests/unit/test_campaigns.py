@@ -64,6 +64,24 @@ def test_a_campaign_needs_a_name_and_a_site(app):
         open_campaign(db.session, CampaignDetails(" ", "Khénifra", DAY), FROZEN_NOW)
 
 
+def screened_and_bled(visit_id: int) -> None:
+    from kiosk.models import Donation, Screening
+
+    db.session.add(
+        Screening(
+            visit_id=visit_id, weight_kg=70.0, systolic=120, diastolic=80, pulse=70,
+            hemoglobin_g_dl=14.0, decision="eligible", doctor="amina", at=FROZEN_NOW,
+        )
+    )  # fmt: skip
+    db.session.add(
+        Donation(
+            visit_id=visit_id, bag_number="CLOSE001", bag_type="single", volume_ml=450,
+            started_at=FROZEN_NOW, ended_at=FROZEN_NOW, outcome="complete",
+            adverse_event="none", phlebotomist="youssef", at=FROZEN_NOW,
+        )
+    )  # fmt: skip
+
+
 def test_closing_marks_the_waiting_left_and_the_resting_done(app):
     from sqlalchemy import select
 
@@ -74,16 +92,21 @@ def test_closing_marks_the_waiting_left_and_the_resting_done(app):
     with app.app_context():
         campaign = current_campaign(db.session)
         context = Context(campaign.id, DAY, FROZEN_NOW, "fr", "test")
-        for n, stage in enumerate(("waiting_interview", "no_show", "rest", "done"), start=1):
+        # The fifth rests without a donation on record (a database from before the journey
+        # guarded its steps): it cannot be "done", so it is marked left like the waiting ones.
+        stages = ("waiting_interview", "no_show", "rest", "done", "rest")
+        for n, stage in enumerate(stages, start=1):
             donor = Registration("Ali", "Amrani", "M", date(1980, 1, n), None, None, "citizen")
             visit = register(db.session, donor, f"request-close-{n:08d}", context).visit
             visit_id = visit.id
             db.session.get(Visit, visit_id).stage = stage
+            if n == 3:
+                screened_and_bled(visit_id)
             db.session.commit()
         closed = close_campaign(db.session, Actor("amina", "10.0.0.2"), FROZEN_NOW)
-        assert (closed.left, closed.finished) == (2, 1)
+        assert (closed.left, closed.finished) == (3, 1)
         stages = db.session.scalars(select(Visit.stage).order_by(Visit.id)).all()
-        assert stages == ["left", "left", "done", "done"]
+        assert stages == ["left", "left", "done", "done", "left"]
         leaves = db.session.scalars(select(Event).where(Event.action == "leave")).all()
         assert {(e.actor, e.at) for e in leaves} == {("amina", FROZEN_NOW)}
         assert current_campaign(db.session) is None
