@@ -7,6 +7,7 @@ back the visit it created, and a CIN already registered in the campaign gives ba
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -114,6 +115,46 @@ def find_visit_by_token(session: Session, token: str) -> Visit | None:
         return None
     ticket = session.scalar(select(Ticket).where(Ticket.token_hash == token_hash(token)))
     return ticket.visit if ticket else None
+
+
+# What a person types for a queue number: "4", "004", "#4", "N° 4", " 4 ", Arabic-Indic digits.
+_TYPED_NUMBER = re.compile(r"(?:#|n°|no\.?|№)?(\d{1,6})", re.IGNORECASE)
+
+# The longest row id a URL may carry: what a database integer holds, and never a token's length.
+_ID_DIGITS = 18
+
+
+def typed_queue_number(text: str) -> int | None:
+    """The queue number in what was typed into the scan field, or None if it is not one."""
+    found = _TYPED_NUMBER.fullmatch("".join(text.split()))
+    number = int(found.group(1)) if found else 0
+    return number if number > 0 else None
+
+
+def find_visit_by_number(
+    session: Session, campaign_id: int, day: date, number: int
+) -> Visit | None:
+    """The visit holding this queue number in this campaign on this day (numbers restart daily)."""
+    return session.scalar(
+        select(Visit).where(
+            Visit.campaign_id == campaign_id,
+            Visit.queue_day == day,
+            Visit.queue_number == number,
+        )
+    )
+
+
+def find_visit_by_key(session: Session, key: str) -> Visit | None:
+    """A visit from the key of a staff URL: its row id (what the console and a typed number
+    give), or its ticket's token (what a scanned QR gives). A token is never all digits of a
+    row id's length, so the two cannot be confused."""
+    if is_row_id(key):
+        return session.get(Visit, int(key))
+    return find_visit_by_token(session, key)
+
+
+def is_row_id(key: str) -> bool:
+    return key.isascii() and key.isdecimal() and len(key) <= _ID_DIGITS
 
 
 def _register_locked(

@@ -226,7 +226,7 @@ def reprint(token: str):
             db.session, visit, "reprint_ticket", actor=actor.name, device=actor.device, now=now()
         )
     notify_worker(current_app)
-    return see_other(url_for("records.show", token=token) + "#printing")
+    return see_other(url_for("records.show", key=token) + "#printing")
 
 
 @bp.get("/staff/printing")

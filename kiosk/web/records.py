@@ -1,5 +1,11 @@
-"""A visit's record for staff: identity, questionnaire with the rules' findings, past visits, the
-journey so far, and the doctor's screening and the phlebotomist's donation forms."""
+"""A visit's record for staff: the form of the visit's stage first (the doctor's screening, the
+phlebotomist's donation, the end of the rest), then identity, questionnaire with the rules'
+findings, past visits and the journey so far.
+
+Every route takes the visit's key: its row id (the console's links, a typed queue number) or its
+ticket's token (a scanned QR code). Both resolve through `find_visit_by_key`; the page's forms post
+to the key it was opened with, so a record opened from a ticket keeps its ticket (to print it again)
+and one opened from the console needs none."""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from kiosk.domain.medical import (
     rules_verdict,
 )
 from kiosk.domain.questionnaire import answers_from_json, questions_for
-from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.registration import find_visit_by_key, is_row_id
 from kiosk.domain.staff import may, note_record_opened
 from kiosk.domain.validation import age_on
 from kiosk.models import Event, Visit
@@ -37,21 +43,24 @@ from kiosk.web.staff import home_context, staff_actor
 bp = Blueprint("records", __name__, url_prefix="/staff/visits")
 
 
-def _visit_or_404(token: str) -> Visit:
-    visit = find_visit_by_token(db.session, token)
+def _visit_or_404(key: str) -> Visit:
+    visit = find_visit_by_key(db.session, key)
     if visit is None:
         abort(404)
     return visit
 
 
-def _record_context(token: str, visit: Visit, **extra) -> dict:
+def _record_context(key: str, visit: Visit, **extra) -> dict:
     donor = visit.donor
     role = current_staff().user.role
     measurements = measurements_of(visit.screening) if visit.screening else None
     findings = findings_for(db.session, visit, visit.queue_day, measurements)
     return {
         **home_context(extra.pop("message", None)),
-        "token": token,
+        "key": key,
+        # The ticket's token, only when the record was opened with it: printing the ticket again
+        # needs it (the QR code carries it) and the database keeps only its hash.
+        "token": None if is_row_id(key) else key,
         "visit": visit,
         "donor": donor,
         "age": age_on(donor.birth_date, visit.queue_day),
@@ -86,22 +95,22 @@ def _record_context(token: str, visit: Visit, **extra) -> dict:
     }
 
 
-@bp.get("/<token>")
+@bp.get("/<key>")
 @staff_required("visit.view")
-def show(token: str):
-    visit = _visit_or_404(token)
+def show(key: str):
+    visit = _visit_or_404(key)
     actor = staff_actor()
     note_record_opened(db.session, visit.id, (actor.name, actor.device), now())
     visit = db.session.get(Visit, visit.id)
     notice = RECORD_NOTICES.get(request.args.get("notice", ""))
-    return render_template("staff/visit.html", **_record_context(token, visit, notice=notice))
+    return render_template("staff/visit.html", **_record_context(key, visit, notice=notice))
 
 
-@bp.post("/<token>/findings")
+@bp.post("/<key>/findings")
 @staff_required("screening")
-def live_findings(token: str):
+def live_findings(key: str):
     """The rules' findings for the values typed so far (HTMX, while the doctor types)."""
-    visit = _visit_or_404(token)
+    visit = _visit_or_404(key)
     measurements, missing_or_wrong = clean_measurements(request.form)
     findings = findings_for(db.session, visit, visit.queue_day, measurements)
     return render_template(
@@ -113,56 +122,56 @@ def live_findings(token: str):
     )
 
 
-@bp.post("/<token>/screening")
+@bp.post("/<key>/screening")
 @staff_required("screening")
-def screening(token: str):
-    visit = _visit_or_404(token)
+def screening(key: str):
+    visit = _visit_or_404(key)
     form, errors = clean_screening(
         request.form, rules_verdict(db.session, visit, visit.queue_day), venue_today()
     )
     if errors:
-        return _form_again(token, visit, errors)
+        return _form_again(key, visit, errors)
     try:
         record_screening(db.session, visit.id, form, visit.queue_day, staff_actor(), now())
     except MedicalError as error:
-        return _form_again(token, visit, {}, medical_message(error))
+        return _form_again(key, visit, {}, medical_message(error))
     printing.queue_slip(visit.id)
-    return see_other(url_for("records.show", token=token))
+    return see_other(url_for("records.show", key=key))
 
 
-@bp.post("/<token>/donation")
+@bp.post("/<key>/donation")
 @staff_required("donation")
-def donation(token: str):
-    visit = _visit_or_404(token)
+def donation(key: str):
+    visit = _visit_or_404(key)
     form, errors = _read_donation_form(visit)
     if errors:
-        return _form_again(token, visit, errors)
+        return _form_again(key, visit, errors)
     try:
         record_donation(db.session, visit.id, form, staff_actor(), now())
     except MedicalError as error:
         field = "bag_number" if error.code == "bag_used" else None
         if field:
-            return _form_again(token, visit, {}, None, {field: medical_message(error)})
-        return _form_again(token, visit, {}, medical_message(error))
+            return _form_again(key, visit, {}, None, {field: medical_message(error)})
+        return _form_again(key, visit, {}, medical_message(error))
     printing.queue_slip(visit.id)
-    return see_other(url_for("records.show", token=token))
+    return see_other(url_for("records.show", key=key))
 
 
-@bp.post("/<token>/donation/correct")
+@bp.post("/<key>/donation/correct")
 @staff_required("record.correct")
-def donation_correction(token: str):
-    visit = _visit_or_404(token)
+def donation_correction(key: str):
+    visit = _visit_or_404(key)
     form, errors = _read_donation_form(visit)
     if errors:
-        return _correction_again(token, visit, errors)
+        return _correction_again(key, visit, errors)
     try:
         changed = correct_donation(db.session, visit.id, form, staff_actor(), now())
     except MedicalError as error:
         if error.code == "bag_used":
-            return _correction_again(token, visit, {}, {"bag_number": medical_message(error)})
-        return _form_again(token, visit, {}, medical_message(error))
+            return _correction_again(key, visit, {}, {"bag_number": medical_message(error)})
+        return _form_again(key, visit, {}, medical_message(error))
     notice = "corrected" if changed else "unchanged"
-    return see_other(url_for("records.show", token=token, notice=notice))
+    return see_other(url_for("records.show", key=key, notice=notice))
 
 
 def _read_donation_form(visit: Visit):
@@ -187,30 +196,30 @@ def _donation_as_form(donation) -> dict[str, str]:
     }
 
 
-def _correction_again(token, visit, errors, extra_errors=None):
+def _correction_again(key, visit, errors, extra_errors=None):
     """The record with the correction form open again, as typed, with its errors; 422."""
     shown = {name: field_message(error) for name, error in errors.items()}
     shown.update(extra_errors or {})
     context = _record_context(
-        token, visit, correction=request.form, correction_errors=shown, correcting=True
+        key, visit, correction=request.form, correction_errors=shown, correcting=True
     )
     return render_template("staff/visit.html", **context), 422
 
 
-@bp.post("/<token>/finish")
+@bp.post("/<key>/finish")
 @staff_required("rest.finish")
-def finish(token: str):
-    visit = _visit_or_404(token)
+def finish(key: str):
+    visit = _visit_or_404(key)
     try:
         finish_rest(db.session, visit.id, staff_actor(), now())
     except MedicalError as error:
-        return _form_again(token, visit, {}, medical_message(error))
-    return see_other(url_for("records.show", token=token))
+        return _form_again(key, visit, {}, medical_message(error))
+    return see_other(url_for("records.show", key=key))
 
 
-def _form_again(token, visit, errors, message=None, extra_errors=None):
+def _form_again(key, visit, errors, message=None, extra_errors=None):
     """The record again with the typed values and a message next to each field; 422."""
     shown = {name: field_message(error) for name, error in errors.items()}
     shown.update(extra_errors or {})
-    context = _record_context(token, visit, message=message, errors=shown)
+    context = _record_context(key, visit, message=message, errors=shown)
     return render_template("staff/visit.html", **context), 422

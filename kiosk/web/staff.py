@@ -33,12 +33,16 @@ from kiosk.domain.queue import (
     visit_at_desk,
     waiting_line,
 )
-from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.registration import (
+    find_visit_by_number,
+    find_visit_by_token,
+    typed_queue_number,
+)
 from kiosk.domain.staff import ROLE_STAGES, choose_desk, list_staff, may
 from kiosk.domain.tokens import TOKEN_LENGTH
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
-from kiosk.web.context import device, now, public_base_url
+from kiosk.web.context import device, now, public_base_url, venue_today
 from kiosk.web.messages import queue_message
 from kiosk.web.rendering import full_or_fragment, see_other
 
@@ -270,13 +274,33 @@ def _row_id(raw: str) -> int:
 @bp.get("/scan")
 @staff_required("visit.view")
 def scan():
-    """What a barcode scanner types into the field: the ticket's URL, or its token."""
+    """What a barcode scanner types into the field (the ticket's URL, or its token), or a queue
+    number typed by hand ("4", "004", "#4"): a number of today in the open campaign."""
     code = (request.args.get("code") or "").strip()[:500]
     found = _TOKEN_IN_CODE.search(code)
     if found and find_visit_by_token(db.session, found.group(1)) is not None:
-        return redirect(url_for("records.show", token=found.group(1)), code=303)
-    message = gettext("No ticket matches this code. Scan it again or type the number.")
-    return render_template("staff/index.html", **home_context(message)), 404
+        return redirect(url_for("records.show", key=found.group(1)), code=303)
+    number = typed_queue_number(code)
+    if number is None:
+        message = gettext("No ticket matches this code. Scan it again or type the number.")
+        return _scan_again(code, message)
+    campaign = current_campaign(db.session)
+    if campaign is None:
+        return _scan_again(code, gettext("No campaign is open."))
+    visit = find_visit_by_number(db.session, campaign.id, venue_today(), number)
+    if visit is None:
+        message = gettext(
+            "Nobody has the number %(number)s today. Check the number on the ticket.",
+            number=f"{number:03d}",
+        )
+        return _scan_again(code, message)
+    return redirect(url_for("records.show", key=visit.id), code=303)
+
+
+def _scan_again(code: str, message: str):
+    """The staff home with the message, and what was typed still in the field; 404."""
+    context = home_context(message)
+    return render_template("staff/index.html", scan_code=code, **context), 404
 
 
 # --- the coordinator's page ---------------------------------------------------------------------

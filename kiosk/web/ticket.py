@@ -87,7 +87,7 @@ def status(token: str):
     Staff who scan it with their phone while logged in get the visit's record instead."""
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not request.headers.get("HX-Request"):
-        return redirect(url_for("records.show", token=token))
+        return redirect(url_for("records.show", key=token))
     return full_or_fragment(
         "ticket/status.html",
         "ticket/_status.html",

@@ -29,6 +29,22 @@
     }
   });
 
+  // The on-screen keyboard takes the bottom of the screen: the field being typed in stays in
+  // view above it (and above the wizard's button bar), where the browser leaves it hidden.
+  var viewport = window.visualViewport;
+  if (viewport) {
+    viewport.addEventListener("resize", function () {
+      var field = document.activeElement;
+      if (!field || !field.matches("input, select, textarea")) { return; }
+      var box = field.getBoundingClientRect();
+      var bar = document.querySelector(".wizard > .actions");
+      var bottom = viewport.height - (bar ? bar.offsetHeight : 0);
+      if (box.top < 0 || box.bottom > bottom) {
+        field.scrollIntoView({ block: "center" });
+      }
+    });
+  }
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
