@@ -25,6 +25,7 @@ from kiosk.domain.campaigns import (
 from kiosk.domain.din import parse_policy
 from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
+from kiosk.domain.names import in_language
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
@@ -308,7 +309,8 @@ def desk_add(name: str, stage: str, name_ar: str, name_fr: str) -> None:
 def desk_list() -> None:
     """List the desks."""
     for desk in desks(db.session):
-        click.echo(f"{desk.name:<20} {desk.stage}")
+        arabic = in_language(desk.names, "ar", "")
+        click.echo(f"{desk.name:<20} {desk.stage:<12} {arabic}".rstrip())
 
 
 @cli.group("import")

@@ -244,6 +244,7 @@ def test_the_favicon_is_served(client):
         assert response.status_code == 200
         assert response.mimetype == "image/vnd.microsoft.icon"
         assert response.get_data()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+        assert "no-store" not in response.headers["Cache-Control"]  # kept, not asked again
     assert 'rel="icon" href="/favicon.ico"' in client.get("/kiosk").text
 
 
@@ -281,3 +282,19 @@ def test_every_full_page_has_exactly_one_h1(staffed, register, language):
         page = response.text
         assert page.lstrip().lower().startswith("<!doctype html>"), (who, url, response.status_code)
         assert len(re.findall(r"<h1[\s>]", page)) == 1, (who, url, re.findall(r"<h1.*", page))
+
+
+def test_desk_add_takes_an_arabic_name_and_desk_list_shows_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    runner = CliRunner()
+    added = runner.invoke(
+        cli, ["desk", "add", "Médecin 3", "--stage", "interview", "--name-ar", DESK_AR]
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["desk", "list"])
+    assert "Médecin 3" in listed.output and DESK_AR in listed.output
+    refused = runner.invoke(
+        cli, ["desk", "add", "Médecin 4", "--stage", "interview", "--name-ar", "ط\u202e"]
+    )
+    assert refused.exit_code == 1 and "invisible" in refused.output
