@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
 def protective_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint not in ("static", "favicon"):
+    if request.endpoint != "static":
         # A kiosk is shared: Back must never show the previous donor's page.
         response.headers["Cache-Control"] = "no-store"
     return response
