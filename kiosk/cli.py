@@ -25,6 +25,7 @@ from kiosk.domain.campaigns import (
 from kiosk.domain.din import parse_policy
 from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
+from kiosk.domain.names import in_language
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
 from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
@@ -104,6 +105,14 @@ def _default_campaign(app: Flask) -> CampaignDetails:
         site=app.config["DEFAULT_CAMPAIGN_SITE"],
         day=_venue_day(app),
         regional_centre=app.config["DEFAULT_REGIONAL_CENTRE"],
+        site_names={
+            "ar": app.config["DEFAULT_CAMPAIGN_SITE_AR"],
+            "fr": app.config["DEFAULT_CAMPAIGN_SITE"],
+        },
+        centre_names={
+            "ar": app.config["DEFAULT_REGIONAL_CENTRE_AR"],
+            "fr": app.config["DEFAULT_REGIONAL_CENTRE"],
+        },
     )
 
 
@@ -156,6 +165,10 @@ def campaign_group() -> None:
 @click.option("--site", required=True, help="Where the drive takes place.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (today).")
 @click.option("--centre", default=None, help="The regional transfusion centre.")
+@click.option("--site-ar", default="", help="The site in Arabic (Arabic pages; else --site).")
+@click.option("--site-fr", default="", help="The site in French (French pages; else --site).")
+@click.option("--centre-ar", default=None, help="The centre in Arabic (else --centre).")
+@click.option("--centre-fr", default=None, help="The centre in French (else --centre).")
 @click.option("--rules", type=click.Choice(TABLES), default="morocco", help="Eligibility table.")
 @click.option(
     "--bag-numbers",
@@ -163,7 +176,16 @@ def campaign_group() -> None:
     help="How bag numbers are checked: any, isbt128 or regex:PATTERN.",
 )
 def open_command(
-    name: str, site: str, day, centre: str | None, rules: str, bag_numbers: str
+    name: str,
+    site: str,
+    day,
+    centre: str | None,
+    site_ar: str,
+    site_fr: str,
+    centre_ar: str | None,
+    centre_fr: str | None,
+    rules: str,
+    bag_numbers: str,
 ) -> None:
     """Open a campaign (or rename the open one while nobody is registered)."""
     app = current_app
@@ -171,13 +193,19 @@ def open_command(
         bag_numbers = parse_policy(bag_numbers)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'--bag-numbers'") from None
+    if centre is None:  # the default centre, with its default Arabic name
+        centre = app.config["DEFAULT_REGIONAL_CENTRE"]
+        if centre_ar is None:
+            centre_ar = app.config["DEFAULT_REGIONAL_CENTRE_AR"]
     details = CampaignDetails(
         name=name,
         site=site,
         day=day.date() if day else _venue_day(app),
-        regional_centre=app.config["DEFAULT_REGIONAL_CENTRE"] if centre is None else centre,
+        regional_centre=centre,
         rules=rules,
         bag_numbers=bag_numbers,
+        site_names={"ar": site_ar, "fr": site_fr},
+        centre_names={"ar": centre_ar or "", "fr": centre_fr or ""},
     )
     campaign = open_campaign(db.session, details, app.config["CLOCK"]())
     click.echo(f"Open: {_describe(campaign)}")
@@ -213,6 +241,9 @@ _QUEUE_ERRORS = {
     "desk_name": "a desk name has 1 to 40 characters",
     "desk_stage": "a desk is for interview or collection",
     "desk_exists": "a desk with that name exists already",
+    "desk_other_name": "a desk name in another language has at most 40 characters",
+    "desk_other_characters": "the Arabic name holds invisible or control characters",
+    "desk_characters": "the name holds invisible or control characters",
 }
 
 
@@ -266,9 +297,11 @@ def desk_group() -> None:
 @desk_group.command("add")
 @click.argument("name")
 @click.option("--stage", required=True, type=click.Choice(DESK_STAGES))
-def desk_add(name: str, stage: str) -> None:
+@click.option("--name-ar", default="", help="The desk in Arabic (Arabic pages and voice).")
+@click.option("--name-fr", default="", help="The desk in French, if not NAME.")
+def desk_add(name: str, stage: str, name_ar: str, name_fr: str) -> None:
     """Add a desk."""
-    desk = add_desk(db.session, name, stage)
+    desk = add_desk(db.session, name, stage, {"ar": name_ar, "fr": name_fr})
     click.echo(f"Added desk {desk.name} ({desk.stage})")
 
 
@@ -276,7 +309,8 @@ def desk_add(name: str, stage: str) -> None:
 def desk_list() -> None:
     """List the desks."""
     for desk in desks(db.session):
-        click.echo(f"{desk.name:<20} {desk.stage}")
+        arabic = in_language(desk.names, "ar", "")
+        click.echo(f"{desk.name:<20} {desk.stage:<12} {arabic}".rstrip())
 
 
 @cli.group("import")

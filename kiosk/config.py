@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_CAMPAIGN_NAME": "Collecte de sang · حملة التبرع بالدم",
     "DEFAULT_CAMPAIGN_SITE": "Khénifra",
     "DEFAULT_REGIONAL_CENTRE": "CRTS Meknès",
+    # The same two in Arabic, for the Arabic pages (the ones above are the French names).
+    "DEFAULT_CAMPAIGN_SITE_AR": "خنيفرة",
+    "DEFAULT_REGIONAL_CENTRE_AR": "المركز الجهوي لتحاقن الدم بمكناس",
     "WTF_CSRF_TIME_LIMIT": None,
     # Ticket addresses with no ticket behind them, per device and minute, before 429 (0: no limit).
     "TICKET_MISSES_PER_MINUTE": 30,

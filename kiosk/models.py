@@ -16,6 +16,10 @@ class Campaign(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     site: Mapped[str] = mapped_column(String(200))
     regional_centre: Mapped[str] = mapped_column(String(200), default="")
+    # The site and the regional centre named in each language (JSON: {"ar": "…", "fr": "…"};
+    # kiosk/domain/names.py); NULL: the one name above in every language.
+    site_names: Mapped[str | None] = mapped_column(Text)
+    centre_names: Mapped[str | None] = mapped_column(Text)
     organisers: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date]
     ends_on: Mapped[date]
@@ -60,6 +64,9 @@ class Desk(db.Model):
     name: Mapped[str] = mapped_column(String(40), unique=True)
     stage: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # The desk named in each language (JSON: {"ar": "الطبيب 1"}; kiosk/domain/names.py); NULL:
+    # `name` in every language.
+    names: Mapped[str | None] = mapped_column(Text)
 
 
 class Visit(db.Model):

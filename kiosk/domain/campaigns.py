@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from kiosk.db import write_transaction
 from kiosk.domain.din import parse_policy
 from kiosk.domain.eligibility import TABLES, check_threshold, load_table
 from kiosk.domain.journey import FINAL_STAGES, Stage, transition
+from kiosk.domain.names import NameProblem, with_names
 from kiosk.models import Campaign, Visit
 
 
@@ -30,6 +32,9 @@ class CampaignDetails:
     regional_centre: str = ""
     rules: str = "morocco"
     bag_numbers: str = "any"
+    # The site and the centre in each language ({"ar": "خنيفرة"}); the one name where not given.
+    site_names: Mapping[str, str] = field(default_factory=dict)
+    centre_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def current_campaign(session: Session) -> Campaign | None:
@@ -53,6 +58,13 @@ def open_campaign(session: Session, details: CampaignDetails, now: datetime) -> 
     name, site = details.name.strip(), details.site.strip()
     if not name or not site:
         raise CampaignError("a campaign needs a name and a site")
+    try:
+        site_names = with_names(None, details.site_names, 200)
+        centre_names = with_names(None, details.centre_names, 200)
+    except NameProblem as problem:
+        raise CampaignError(
+            f"a site or centre name in another language: {problem.code.replace('_', ' ')}"
+        ) from None
     with write_transaction(session):
         campaign = current_campaign(session)
         if campaign is not None:
@@ -72,6 +84,8 @@ def open_campaign(session: Session, details: CampaignDetails, now: datetime) -> 
         campaign.name = name
         campaign.site = site
         campaign.regional_centre = details.regional_centre.strip()
+        campaign.site_names = site_names
+        campaign.centre_names = centre_names
         campaign.starts_on = campaign.ends_on = details.day
         campaign.rules = details.rules
         campaign.bag_numbers = details.bag_numbers

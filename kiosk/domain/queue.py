@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kiosk.db import write_transaction
 from kiosk.domain.journey import WAITING_STAGES, Stage, TransitionRefused, transition
+from kiosk.domain.names import NameProblem, in_language, with_names
 from kiosk.domain.validation import Invalid, has_hidden_characters
 from kiosk.models import Desk, Event, Visit
 
@@ -95,18 +96,25 @@ def no_shows(session: Session, campaign_id: int) -> list[Visit]:
 # --- desks --------------------------------------------------------------------------------------
 
 
-def add_desk(session: Session, name: str, stage: str) -> Desk:
+def add_desk(session: Session, name: str, stage: str, names: dict[str, str] | None = None) -> Desk:
+    """A desk; `names` gives it in other languages ({"ar": "الطبيب 1"}), checked as its name is."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 40:
         raise QueueError("desk_name")
     if has_hidden_characters(name):
         raise QueueError("desk_characters")
+    try:
+        stored_names = with_names(None, names or {}, 40)
+    except NameProblem as problem:
+        raise QueueError(
+            "desk_other_characters" if problem.code == "hidden_characters" else "desk_other_name"
+        ) from None
     if stage not in DESK_STAGES:
         raise QueueError("desk_stage")
     with write_transaction(session):
         if session.scalar(select(Desk).where(func.lower(Desk.name) == name.lower())):
             raise QueueError("desk_exists", name=name)
-        desk = Desk(name=name, stage=stage, active=True)
+        desk = Desk(name=name, stage=stage, active=True, names=stored_names)
         session.add(desk)
         return desk
 
@@ -210,6 +218,10 @@ class Call:
     desk_name: str
     action: str  # call | recall
     at: datetime
+    desk_names: str | None = None  # the desk in other languages (kiosk/domain/names.py)
+
+    def desk_in(self, language: str | None) -> str:
+        return in_language(self.desk_names, language, self.desk_name)
 
 
 @dataclass(frozen=True)
@@ -222,7 +234,9 @@ class StageWait:
 def latest_calls(session: Session, campaign_id: int, count: int = 6) -> list[Call]:
     """The most recent calls and recalls, newest first, one line per visit."""
     rows = session.execute(
-        select(Event.id, Visit.queue_number, Desk.name, Event.action, Event.at, Visit.id)
+        select(
+            Event.id, Visit.queue_number, Desk.name, Event.action, Event.at, Visit.id, Desk.names
+        )
         .join(Visit, Event.visit_id == Visit.id)
         .join(Desk, Event.desk_id == Desk.id)
         .where(Event.campaign_id == campaign_id, Event.action.in_(("call", "recall")))
@@ -230,11 +244,11 @@ def latest_calls(session: Session, campaign_id: int, count: int = 6) -> list[Cal
         .limit(count * 4)
     ).all()
     calls, seen = [], set()
-    for event_id, number, desk_name, action, at, visit_id in rows:
+    for event_id, number, desk_name, action, at, visit_id, desk_names in rows:
         if visit_id in seen:
             continue
         seen.add(visit_id)
-        calls.append(Call(event_id, number, desk_name, action, at))
+        calls.append(Call(event_id, number, desk_name, action, at, desk_names))
         if len(calls) == count:
             break
     return calls

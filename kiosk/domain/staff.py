@@ -54,6 +54,9 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 # Who acts when a command is typed on the server itself.
 SYSTEM = ("system", "server")
+# Actors of the audit log that are the app itself, not a person: no account may take their name
+# (the record's history words them in the page's language).
+APP_ACTORS = frozenset({"system", "kiosk"})
 
 
 def access_event(
@@ -121,6 +124,8 @@ def add_staff(
         raise AccountError(
             "a username is 2 to 40 lower-case letters, digits, dots, dashes or underscores"
         )
+    if username in APP_ACTORS:
+        raise AccountError(f"{username} is the app's own name in the audit log: choose another")
     if role not in ROLES:
         raise AccountError(f"the role must be one of: {', '.join(ROLES)}")
     check_password(password)

@@ -8,8 +8,11 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
+from kiosk.domain.names import in_language
 from kiosk.web import errors, i18n, security_headers
+from kiosk.web.i18n import current_language
 from kiosk.web.messages import (
+    ACTOR_LABELS,
     ADVERSE_EVENT_LABELS,
     BAG_TYPE_LABELS,
     DECISION_LABELS,
@@ -50,6 +53,13 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(report_bp)
     app.register_blueprint(exports_bp)
     security_headers.init_app(app)
+    # Browsers ask every site for /favicon.ico: the static file (a red drop), not a 404.
+    app.add_url_rule(
+        "/favicon.ico",
+        endpoint="static",
+        defaults={"filename": "favicon.ico"},
+        view_func=app.view_functions["static"],
+    )
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
         format_birth_date=lambda day: format_date(day, "long"),
@@ -57,6 +67,16 @@ def init_web(app: Flask) -> None:
         format_clock=lambda moment: format_datetime(moment, "HH:mm"),
         queue_number=lambda number: f"{number:03d}",
         field_list=_field_list,
+        site_name=lambda campaign, language=None: in_language(
+            campaign.site_names, language or current_language(), campaign.site
+        ),
+        centre_name=lambda campaign, language=None: in_language(
+            campaign.centre_names, language or current_language(), campaign.regional_centre
+        ),
+        desk_name=lambda desk, language=None: in_language(
+            desk.names, language or current_language(), desk.name
+        ),
+        actor_name=_actor_name,
     )
     app.jinja_env.globals.update(
         stage_labels=STAGE_LABELS,
@@ -79,6 +99,13 @@ def init_web(app: Flask) -> None:
     from kiosk.web.printing import init_printing
 
     init_printing(app)
+
+
+def _actor_name(actor: str) -> str:
+    """Who did it, as the history shows it: a person's user name as is, the app's own actors
+    ("kiosk", "system", "display", "server") in the page's language."""
+    label = ACTOR_LABELS.get(actor)
+    return str(label) if label is not None else actor
 
 
 def _field_list(names: str) -> str:

@@ -39,7 +39,7 @@ def _announcements(call) -> dict[str, str]:
             spoken[language] = gettext(
                 "Number %(number)s, please go to %(desk)s.",
                 number=call.queue_number,
-                desk=call.desk_name,
+                desk=call.desk_in(language),
             )
     return spoken
 

@@ -162,6 +162,8 @@ QUEUE_MESSAGES = {
     "no_campaign": _l("No campaign is open."),
     "desk_name": _l("A desk name has 1 to 40 characters."),
     "desk_characters": HIDDEN_CHARACTERS,
+    "desk_other_name": _l("A desk name in another language has at most 40 characters."),
+    "desk_other_characters": HIDDEN_CHARACTERS,
     "desk_stage": _l("Choose what the desk is for: interview or collection."),
     "desk_exists": _l("There is already a desk called “%(name)s”."),
     "eligible_screening": _l(
@@ -180,6 +182,13 @@ ROLE_LABELS = {
     "doctor": _l("Doctor"),
     "phlebotomist": _l("Phlebotomist"),
     "coordinator": _l("Coordinator"),
+}
+
+# The app's own actors in the audit log, as the record's history names them (a person's user
+# name is shown as is; these are refused as user names).
+ACTOR_LABELS = {
+    "kiosk": _l("registration kiosk"),
+    "system": _l("system"),
 }
 
 EVENT_LABELS = {

@@ -15,6 +15,7 @@ from kiosk.db import db, write_transaction
 from kiosk.domain.eligibility import next_donation_date
 from kiosk.domain.journey import record_event
 from kiosk.domain.medical import table_for
+from kiosk.domain.names import in_language
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.models import Visit
 from kiosk.printing.jobs import add_job, latest_job, queue_state
@@ -61,7 +62,7 @@ def ticket_layout(visit: Visit, token: str, language: str) -> Layout:
             kind="ticket",
             language=language,
             campaign=visit.campaign.name,
-            site=visit.campaign.site,
+            site=in_language(visit.campaign.site_names, language, visit.campaign.site),
             moment=format_datetime(visit.registered_at, MOMENT),
             number_label=gettext("Your number"),
             number=visit.queue_number,
@@ -89,7 +90,7 @@ def slip_layout(visit: Visit) -> Layout | None:
             kind=kind,
             language=language,
             campaign=visit.campaign.name,
-            site=visit.campaign.site,
+            site=in_language(visit.campaign.site_names, language, visit.campaign.site),
             moment=format_datetime(now(), MOMENT),
             number_label=gettext("Number"),
             number=visit.queue_number,

@@ -389,16 +389,29 @@ def admin_medical():
     return render_template("staff/admin.html", **_admin_context(gettext("Saved.")))
 
 
+# The desk form's field each refusal is shown next to.
+DESK_ERROR_FIELDS = {
+    "desk_other_name": "name_ar",
+    "desk_other_characters": "name_ar",
+    "desk_stage": "stage",
+}
+
+
 @bp.post("/admin/desks")
 @staff_required("admin")
 def admin_add_desk():
     name = (request.form.get("name") or "")[:100]
+    name_ar = (request.form.get("name_ar") or "")[:100]
     stage = request.form.get("stage") or ""
     try:
-        desk = add_desk(db.session, name, stage)
+        desk = add_desk(db.session, name, stage, {"ar": name_ar})
     except QueueError as error:
+        field = DESK_ERROR_FIELDS.get(error.code, "name")
         return render_template(
-            "staff/admin.html", **_admin_context(queue_message(error), False)
+            "staff/admin.html",
+            **_admin_context(None, False),
+            desk_form={"name": name, "name_ar": name_ar, "stage": stage},
+            desk_errors={field: queue_message(error)},
         ), 422
     message = gettext("Desk “%(name)s” added.", name=desk.name)
     return render_template("staff/admin.html", **_admin_context(message))
