@@ -81,7 +81,7 @@ def bundles(folder: str, count: int, visits: int) -> None:
 
     from kiosk import create_app
     from kiosk.db import db, write_transaction
-    from kiosk.domain.export import build_bundle
+    from kiosk.domain.exchange.bundle import build_bundle
     from kiosk.models import Campaign
     from kiosk.timezones import venue_zone
 
@@ -278,7 +278,7 @@ def _day_rows(count, campaign_id, day, start, interview_desk, collection_desk, f
 def _maker(name: str, session, campaign, day, zone):
     """A function that makes the format's bytes from the database, or None where this Nabd has
     no such format (a feature of another branch, not merged yet)."""
-    from kiosk.domain import export
+    from kiosk.domain.exchange import bundle as export
 
     rows = lambda: export.visit_rows(session, campaign, day, zone)  # noqa: E731
     if name == "visits.csv":
@@ -295,8 +295,8 @@ def _maker(name: str, session, campaign, day, zone):
         now = datetime.now(UTC)
         return lambda: export.prepare_export(session, campaign, day, now, zone).data
     if name == "visits.xlsx":
-        xlsx = _optional("kiosk.domain.export_xlsx")
-        figures = _optional("kiosk.domain.figures")
+        xlsx = _optional("kiosk.domain.exchange.xlsx")
+        figures = _optional("kiosk.domain.exchange.figures")
         if xlsx is None or figures is None:
             return None
 
@@ -314,7 +314,7 @@ def _maker(name: str, session, campaign, day, zone):
 
         return workbook
     if name == "fhir.json":
-        fhir = _optional("kiosk.domain.fhir")
+        fhir = _optional("kiosk.domain.exchange.fhir")
         if fhir is None:
             return None
         return lambda: fhir.fhir_json(session, campaign.id, day, rows(), zone)[0]

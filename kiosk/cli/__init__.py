@@ -11,7 +11,14 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
 from kiosk.backups import hold_server_lock
-from kiosk.central_cli import central_group
+from kiosk.cli.backup import (
+    backup_group,
+    confirm_received_command,
+    purge_command,
+    start_server_backups,
+)
+from kiosk.cli.central import central_group
+from kiosk.cli.exchange import VERIFY_EXPORT, export_group, verify_command
 from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.campaigns import (
@@ -23,17 +30,10 @@ from kiosk.domain.campaigns import (
     open_campaign,
 )
 from kiosk.domain.din import parse_policy
-from kiosk.domain.donor_import import import_donors
 from kiosk.domain.eligibility import TABLES
+from kiosk.domain.exchange.donor_list import import_donors
 from kiosk.domain.queue import DESK_STAGES, Actor, QueueError, add_desk, desks
 from kiosk.domain.staff import ROLES, AccountError, add_staff, disable_staff, list_staff
-from kiosk.export_cli import VERIFY_EXPORT, export_group, verify_command
-from kiosk.maintenance_cli import (
-    backup_group,
-    confirm_received_command,
-    purge_command,
-    start_server_backups,
-)
 from kiosk.network import base_url_for
 from kiosk.printing.connection import status_line
 from kiosk.printing.escpos_ticket import ticket_image

@@ -12,15 +12,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from kiosk.cli.exchange import PASSPHRASE_ENV_HELP, passphrase_from, write_atomically
 from kiosk.db import db
-from kiosk.domain.central import (
+from kiosk.domain.exchange.central import (
     BundleImport,
     ImportRefused,
     donor_list,
     import_bundles,
     read_bundle,
 )
-from kiosk.export_cli import PASSPHRASE_ENV_HELP, passphrase_from, write_atomically
 
 
 @click.group("central", cls=AppGroup)

@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk.db import db
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     PASSPHRASE_MIN_LENGTH,
     campaign_to_export,
     default_day,

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 
 from kiosk.db import db
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     PASSPHRASE_MIN_LENGTH,
     bundle_file_name,
     campaign_to_export,

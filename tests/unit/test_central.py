@@ -25,8 +25,7 @@ from sqlalchemy import func, select
 from kiosk import create_app
 from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.central import ImportRefused, import_bundles, read_bundle
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     EVENTS_CSV,
     MANIFEST,
     VISITS_JSON,
@@ -37,6 +36,7 @@ from kiosk.domain.export import (
     verify_bundle,
     zip_bytes,
 )
+from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
 from tests.central_day import DAY, ZONE, person, venue_bundle
 

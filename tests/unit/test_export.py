@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from kiosk.cli import cli
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     EVENTS_CSV,
     FHIR_JSON,
     MANIFEST,

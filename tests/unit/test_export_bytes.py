@@ -16,8 +16,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.writer.excel import ExcelWriter
 
 from kiosk.db import db
-from kiosk.domain import export_xlsx
-from kiosk.domain.export import (
+from kiosk.domain.exchange import xlsx as export_xlsx
+from kiosk.domain.exchange.bundle import (
     EVENT_COLUMNS,
     FHIR_JSON,
     MANIFEST,
@@ -30,8 +30,8 @@ from kiosk.domain.export import (
     json_bytes,
     visit_rows,
 )
-from kiosk.domain.fhir import fhir_bundle, fhir_json
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.fhir import fhir_bundle, fhir_json
+from kiosk.domain.exchange.figures import session_figures
 from kiosk.models import Campaign
 from tests.unit.test_export import CAMPAIGN_DAY, ZONE, bundle_of, members
 from tests.unit.test_fhir import visits  # noqa: F401  (the simulated day, with answers)

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import pyzipper
 
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     MANIFEST,
     VISITS_CSV,
     BundleProblem,

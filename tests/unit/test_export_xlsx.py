@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     EVENT_COLUMNS,
     EVENTS_CSV,
     MANIFEST,
@@ -21,8 +21,8 @@ from kiosk.domain.export import (
     file_entry,
     verify_bundle,
 )
-from kiosk.domain.export_xlsx import ZIP_DATE, xlsx_bytes
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.xlsx import ZIP_DATE, xlsx_bytes
 from tests.unit.test_export import (
     GENERATED,
     bundle_of,

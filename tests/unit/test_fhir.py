@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import FHIR_JSON, MANIFEST, verify_bundle
-from kiosk.domain.fhir import (
+from kiosk.domain.exchange.bundle import FHIR_JSON, MANIFEST, verify_bundle
+from kiosk.domain.exchange.fhir import (
     CIN_SYSTEM,
     LOINC,
     UCUM,

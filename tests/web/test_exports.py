@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.export import FHIR_JSON, bundle_members, verify_bundle
+from kiosk.domain.exchange.bundle import FHIR_JSON, bundle_members, verify_bundle
 from kiosk.models import Event
 from tests.web.staff_helpers import create_staff_and_desks, log_in, post
 

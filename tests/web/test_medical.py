@@ -306,7 +306,7 @@ def _threshold_fields(page: str):
 class TestReturningDonors:
     def known(self, app):
         with app.app_context():
-            from kiosk.domain.donor_import import import_donors
+            from kiosk.domain.exchange.donor_list import import_donors
             from tests.conftest import FROZEN_NOW
 
             lines = [

@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export_xlsx import xlsx_bytes
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.xlsx import xlsx_bytes
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import DONATION_OUTCOMES, NOT_A_DONATION
 from kiosk.domain.validation import age_on
@@ -157,7 +157,7 @@ def build_bundle(
 ) -> bytes:
     """The ZIP of one campaign's visits: of one day, or of every day when `day` is None;
     encrypted with AES-256 when a passphrase is given."""
-    from kiosk.domain.fhir import fhir_json  # it builds on this module's rows
+    from kiosk.domain.exchange.fhir import fhir_json  # it builds on this module's rows
 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:

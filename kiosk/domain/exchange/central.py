@@ -33,8 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
-from kiosk.domain.donor_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     EVENT_COLUMNS,
     EVENTS_CSV,
     MANIFEST,
@@ -46,6 +45,7 @@ from kiosk.domain.export import (
     csv_bytes,
     verify_bundle,
 )
+from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import ADVERSE_EVENTS, DECISIONS, DONATION_OUTCOMES
 from kiosk.models import (

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.export import (
+from kiosk.domain.exchange.bundle import (
     Row,
     Value,
     _visits_in_scope,
