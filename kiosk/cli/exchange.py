@@ -21,13 +21,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import (
-    PASSPHRASE_MIN_LENGTH,
     campaign_to_export,
     default_day,
     prepare_export,
     record_export,
-    verify_bundle,
 )
+from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
+from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.timezones import venue_zone
 
 VERIFY_EXPORT = "verify-export"

@@ -11,13 +11,13 @@ from flask_babel import gettext
 
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import (
-    PASSPHRASE_MIN_LENGTH,
     bundle_file_name,
     campaign_to_export,
     default_day,
     prepare_export,
     record_export,
 )
+from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
 from kiosk.domain.validation import has_hidden_characters
 from kiosk.models import Campaign
 from kiosk.timezones import venue_zone

@@ -25,18 +25,11 @@ from sqlalchemy import func, select
 from kiosk import create_app
 from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.exchange.bundle import (
-    EVENTS_CSV,
-    MANIFEST,
-    VISITS_JSON,
-    build_bundle,
-    bundle_members,
-    file_entry,
-    read_manifest,
-    verify_bundle,
-    zip_bytes,
-)
+from kiosk.domain.exchange.bundle import build_bundle
 from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
+from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.files import file_entry, zip_bytes
+from kiosk.domain.exchange.verify import bundle_members, read_manifest, verify_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
 from tests.central_day import DAY, ZONE, person, venue_bundle
 

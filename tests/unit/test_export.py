@@ -15,17 +15,17 @@ from sqlalchemy import func, select
 from kiosk.cli import cli
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.exchange.bundle import (
+from kiosk.domain.exchange.bundle import build_bundle
+from kiosk.domain.exchange.columns import (
     EVENTS_CSV,
     FHIR_JSON,
     MANIFEST,
     VISITS_CSV,
     VISITS_JSON,
     VISITS_XLSX,
-    build_bundle,
-    verify_bundle,
-    zip_bytes,
 )
+from kiosk.domain.exchange.files import zip_bytes
+from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.domain.medical import (
     clean_donation,
     clean_screening,

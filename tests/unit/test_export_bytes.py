@@ -17,21 +17,17 @@ from openpyxl.writer.excel import ExcelWriter
 
 from kiosk.db import db
 from kiosk.domain.exchange import xlsx as export_xlsx
-from kiosk.domain.exchange.bundle import (
+from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
     FHIR_JSON,
     MANIFEST,
     VISIT_COLUMNS,
     VISITS_XLSX,
-    campaign_summary,
-    count_resources,
-    event_rows,
-    floats_written_alike,
-    json_bytes,
-    visit_rows,
 )
-from kiosk.domain.exchange.fhir import fhir_bundle, fhir_json
+from kiosk.domain.exchange.fhir import count_resources, fhir_bundle, fhir_json
 from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.files import floats_written_alike, json_bytes
+from kiosk.domain.exchange.rows import campaign_summary, event_rows, visit_rows
 from kiosk.models import Campaign
 from tests.unit.test_export import CAMPAIGN_DAY, ZONE, bundle_of, members
 from tests.unit.test_fhir import visits  # noqa: F401  (the simulated day, with answers)

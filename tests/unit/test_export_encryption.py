@@ -10,15 +10,9 @@ import zipfile
 import pytest
 import pyzipper
 
-from kiosk.domain.exchange.bundle import (
-    MANIFEST,
-    VISITS_CSV,
-    BundleProblem,
-    bundle_members,
-    read_manifest,
-    verify_bundle,
-    zip_bytes,
-)
+from kiosk.domain.exchange.columns import MANIFEST, VISITS_CSV
+from kiosk.domain.exchange.files import zip_bytes
+from kiosk.domain.exchange.verify import BundleProblem, bundle_members, read_manifest, verify_bundle
 from tests.unit import test_export
 from tests.unit.test_export import bundle_of, members
 

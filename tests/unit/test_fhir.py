@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.exchange.bundle import FHIR_JSON, MANIFEST, verify_bundle
+from kiosk.domain.exchange.columns import FHIR_JSON, MANIFEST
 from kiosk.domain.exchange.fhir import (
     CIN_SYSTEM,
     LOINC,
@@ -25,6 +25,7 @@ from kiosk.domain.exchange.fhir import (
     observations,
     patient_id,
 )
+from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.domain.questionnaire import Answer, answers_to_json
 from kiosk.models import Visit
 from tests.unit import test_export

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.exchange.bundle import VISIT_COLUMNS
+from kiosk.domain.exchange.columns import VISIT_COLUMNS
 from kiosk.domain.exchange.figures import AGE_BANDS, SECTIONS, session_figures
 
 

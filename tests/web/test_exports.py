@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.exchange.bundle import FHIR_JSON, bundle_members, verify_bundle
+from kiosk.domain.exchange.columns import FHIR_JSON
+from kiosk.domain.exchange.verify import bundle_members, verify_bundle
 from kiosk.models import Event
 from tests.web.staff_helpers import create_staff_and_desks, log_in, post
 

@@ -10,8 +10,9 @@ import pytest
 
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.exchange.bundle import MANIFEST, visit_rows
+from kiosk.domain.exchange.columns import MANIFEST
 from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.rows import visit_rows
 from kiosk.domain.staff import add_staff
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign
