@@ -41,7 +41,7 @@ from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, public_base_url
 from kiosk.web.messages import queue_message
-from kiosk.web.rendering import full_or_fragment, see_other
+from kiosk.web.rendering import full_or_fragment, is_htmx, polled, see_other
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -171,20 +171,17 @@ def queue(stage: str):
 def waiting(stage: str):
     """The waiting list, polled: an unchanged list answers 304 with no body."""
     _stage_or_404(stage)
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return redirect(url_for("staff.queue", stage=stage))
     campaign = current_campaign(db.session)
     version = board_version(db.session, campaign.id) if campaign else 0
-    etag = _waiting_etag(version)
-    if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
-        response.set_etag(etag)
-        return response
-    context = {"stage": stage, "can_call": _can_call(stage), "message": None}
-    context.update(_waiting_context(stage, campaign, version))
-    response = current_app.make_response(render_template("staff/_waiting.html", **context))
-    response.set_etag(etag)
-    return response
+
+    def render() -> str:
+        context = {"stage": stage, "can_call": _can_call(stage), "message": None}
+        context.update(_waiting_context(stage, campaign, version))
+        return render_template("staff/_waiting.html", **context)
+
+    return polled(_waiting_etag(version), render)
 
 
 def _desk_action(stage: str, action):
