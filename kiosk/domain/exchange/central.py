@@ -33,6 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history
 from kiosk.domain.exchange import columns
 from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
@@ -542,19 +543,13 @@ def _add_history(donor: Donor, row: Mapping[str, Any]) -> None:
     """History only grows: a later donation, a stronger deferral."""
     if donor.blood_group is None and row["declared_blood_group"] is not None:
         donor.blood_group = row["declared_blood_group"]
-    if row["donation_outcome"] in BLOOD_GIVEN:
-        day = row["campaign_date"]
-        donor.last_donation_on = max(donor.last_donation_on or day, day)
-    if row["decision"] == "deferred_permanent":
-        if not donor.deferred_permanently:
-            donor.deferral_reason = row["deferral_reason"]
-        donor.deferred_permanently = True
-    elif row["decision"] == "deferred_temporary":
-        until = row["deferral_until"]
-        if until is not None and until > (donor.deferred_until or date.min):
-            donor.deferred_until = until
-            if not donor.deferred_permanently:
-                donor.deferral_reason = row["deferral_reason"]
+    donated_on = row["campaign_date"] if row["donation_outcome"] in BLOOD_GIVEN else None
+    deferral = NO_DEFERRAL
+    if row["decision"] in ("deferred_permanent", "deferred_temporary"):
+        permanent = row["decision"] == "deferred_permanent"
+        until = None if permanent else row["deferral_until"]
+        deferral = Deferral(permanent, until, row["deferral_reason"])
+    add_history(donor, donated_on=donated_on, deferral=deferral)
 
 
 def _import_events(
