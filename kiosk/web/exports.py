@@ -23,7 +23,7 @@ from kiosk.models import Campaign
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, venue_today
-from kiosk.web.staff import _admin_context
+from kiosk.web.staff import admin_context
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/export")
 
@@ -117,7 +117,7 @@ def _clean_passphrase(form: ExportForm) -> str | None:
 def _page_with(form: ExportForm) -> str:
     """The coordinator's page, whole, with the form as it was sent (never its passphrase)."""
     message = gettext("The bundle was not made: see below.")
-    return render_template("staff/admin.html", **_admin_context(message, False), export=form)
+    return render_template("staff/admin.html", **admin_context(message, False), export=form)
 
 
 def _attachment(data: bytes, file_name: str) -> Response:

@@ -281,10 +281,10 @@ def scan():
 @bp.get("/admin")
 @staff_required("admin")
 def admin():
-    return render_template("staff/admin.html", **_admin_context())
+    return render_template("staff/admin.html", **admin_context())
 
 
-def _admin_context(message: str | None = None, status_ok: bool = True) -> dict:
+def admin_context(message: str | None = None, status_ok: bool = True) -> dict:
     staff_url = public_base_url() + url_for("staff.index")
     return {
         **home_context(message),
@@ -316,19 +316,19 @@ def admin_close():
     """Ends the campaign day, once the coordinator has ticked the confirmation."""
     if request.form.get("confirm") != "yes":
         message = gettext("Tick the box to confirm that the day is over.")
-        return render_template("staff/admin.html", **_admin_context(message, False)), 422
+        return render_template("staff/admin.html", **admin_context(message, False)), 422
     try:
         closed = close_campaign(db.session, staff_actor(), now())
     except CampaignError:
         return render_template(
-            "staff/admin.html", **_admin_context(gettext("No campaign is open."), False)
+            "staff/admin.html", **admin_context(gettext("No campaign is open."), False)
         ), 409
     message = gettext(
         "The campaign is closed: %(left)s visits marked left, %(done)s resting donors done.",
         left=closed.left,
         done=closed.finished,
     )
-    return render_template("staff/admin.html", **_admin_context(message))
+    return render_template("staff/admin.html", **admin_context(message))
 
 
 @bp.post("/admin/medical")
@@ -357,8 +357,8 @@ def admin_medical():
             thresholds,
         )
     except CampaignError as error:
-        return render_template("staff/admin.html", **_admin_context(str(error), False)), 422
-    return render_template("staff/admin.html", **_admin_context(gettext("Saved.")))
+        return render_template("staff/admin.html", **admin_context(str(error), False)), 422
+    return render_template("staff/admin.html", **admin_context(gettext("Saved.")))
 
 
 @bp.post("/admin/desks")
@@ -370,7 +370,7 @@ def admin_add_desk():
         desk = add_desk(db.session, name, stage)
     except QueueError as error:
         return render_template(
-            "staff/admin.html", **_admin_context(queue_message(error), False)
+            "staff/admin.html", **admin_context(queue_message(error), False)
         ), 422
     message = gettext("Desk “%(name)s” added.", name=desk.name)
-    return render_template("staff/admin.html", **_admin_context(message))
+    return render_template("staff/admin.html", **admin_context(message))

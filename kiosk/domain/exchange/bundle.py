@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.audit_events import audit_event
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
@@ -182,12 +183,12 @@ def record_export(
         "encrypted": export.encrypted,
     }
     with write_transaction(session):
-        event = Event(
-            at=now,
+        event = audit_event(
+            now,
+            actor_name,
+            device,
+            EXPORT_ACTION,
             campaign_id=campaign.id,
-            actor=actor_name,
-            device=device,
-            action=EXPORT_ACTION,
             detail=json.dumps(detail, sort_keys=True),
         )
         session.add(event)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.audit_events import audit_event
 from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history
 from kiosk.domain.exchange import columns
 from kiosk.domain.exchange.columns import (
@@ -51,7 +52,6 @@ from kiosk.models import (
     Desk,
     Donation,
     Donor,
-    Event,
     ImportedBundle,
     Screening,
     Visit,
@@ -566,13 +566,13 @@ def _import_events(
                     f"({row['campaign_date']}), a visit {VISITS_JSON} does not hold"
                 )
         session.add(
-            Event(
-                at=row["at"],
+            audit_event(
+                row["at"],
+                row["actor"],
+                row["device"] or "",
+                row["action"],
                 campaign_id=campaign.id,
                 visit=visit,
-                actor=row["actor"],
-                device=row["device"] or "",
-                action=row["action"],
                 from_stage=row["from_stage"],
                 to_stage=row["to_stage"],
                 desk=_desk(session, row, desks),
