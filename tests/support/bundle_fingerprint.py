@@ -1,5 +1,5 @@
 """The proof that a refactoring left the end-of-day bundle alone: build one 300-visit bundle from
-the fixed day of tests/central_day.py and print the SHA-256 of every member, the manifest's
+the fixed day of tests/support/venue_day.py and print the SHA-256 of every member, the manifest's
 `generated_at` aside (it is the only field that is not a function of the data).
 
     python -m tests.support.bundle_fingerprint > before.txt
@@ -38,7 +38,7 @@ def main() -> None:
     try:
         from tests.support.venue_day import venue_bundle
     except ImportError:  # before the test helpers moved to tests/support
-        from tests.central_day import venue_bundle
+        from tests.support.venue_day import venue_bundle
 
     with tempfile.TemporaryDirectory() as folder:
         day = venue_bundle(Path(folder), donors=300)

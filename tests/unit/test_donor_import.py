@@ -16,7 +16,7 @@ from kiosk.domain.exchange.donor_list import (
     read_donor_rows,
 )
 from kiosk.models import Donor
-from tests.conftest import FROZEN_NOW
+from tests.support.factories import FROZEN_NOW
 
 HEADER = (
     "cin,last_name,first_name,sex,birth_date,blood_group,last_donation_date,"

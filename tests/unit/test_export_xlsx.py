@@ -23,10 +23,9 @@ from kiosk.domain.exchange.figures import session_figures
 from kiosk.domain.exchange.files import file_entry
 from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.domain.exchange.xlsx import ZIP_DATE, xlsx_bytes
-from tests.unit.test_export import (
+from tests.support.simulated_day import (
     GENERATED,
     bundle_of,
-    campaign_id,  # noqa: F401  (the fixture of a simulated day)
     csv_dicts,
     members,
     rezip,
