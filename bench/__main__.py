@@ -229,7 +229,7 @@ def _worker(command: str, instance: Path, *arguments: str) -> str:
 def central_import(folder: Path, count: int, visits: int) -> list[dict]:
     """`kiosk central import` of `count` bundles of `visits` visits, into SQLite and, where
     Debian's PostgreSQL is installed, into a private PostgreSQL server (tests/postgres.py)."""
-    if importlib.util.find_spec("kiosk.central_cli") is None:
+    if importlib.util.find_spec("kiosk.cli.exchange") is None:
         return [{"database": "any", "available": False, "why": "no `kiosk central` command"}]
     out = folder / "bundles"
     _worker("bundles", folder / "venues", str(out), str(count), str(visits))

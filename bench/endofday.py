@@ -81,7 +81,7 @@ def bundles(folder: str, count: int, visits: int) -> None:
 
     from kiosk import create_app
     from kiosk.db import db, write_transaction
-    from kiosk.domain.export import build_bundle
+    from kiosk.domain.exchange.bundle import build_bundle
     from kiosk.models import Campaign
     from kiosk.timezones import venue_zone
 
@@ -278,43 +278,44 @@ def _day_rows(count, campaign_id, day, start, interview_desk, collection_desk, f
 def _maker(name: str, session, campaign, day, zone):
     """A function that makes the format's bytes from the database, or None where this Nabd has
     no such format (a feature of another branch, not merged yet)."""
-    from kiosk.domain import export
+    from kiosk.domain.exchange import bundle, columns, files
+    from kiosk.domain.exchange import rows as exchange_rows
 
-    rows = lambda: export.visit_rows(session, campaign, day, zone)  # noqa: E731
+    rows = lambda: exchange_rows.visit_rows(session, campaign, day, zone)  # noqa: E731
     if name == "visits.csv":
-        return lambda: export.csv_bytes(export.VISIT_COLUMNS, rows())
+        return lambda: files.csv_bytes(columns.VISIT_COLUMNS, rows())
     if name == "visits.json":
-        return lambda: export.json_bytes({"visits": rows()})
+        return lambda: files.json_bytes({"visits": rows()})
     if name == "events.csv":
-        events = lambda: export.event_rows(session, campaign.id, day, zone)  # noqa: E731
-        return lambda: export.csv_bytes(export.EVENT_COLUMNS, events())
+        events = lambda: exchange_rows.event_rows(session, campaign.id, day, zone)  # noqa: E731
+        return lambda: files.csv_bytes(columns.EVENT_COLUMNS, events())
     if name == "bundle":
         now = datetime.now(UTC)
-        return lambda: export.build_bundle(session, campaign.id, day, now, zone)
+        return lambda: bundle.build_bundle(session, campaign.id, day, now, zone)
     if name == "checked":
         now = datetime.now(UTC)
-        return lambda: export.prepare_export(session, campaign, day, now, zone).data
+        return lambda: bundle.prepare_export(session, campaign, day, now, zone).data
     if name == "visits.xlsx":
-        xlsx = _optional("kiosk.domain.export_xlsx")
-        figures = _optional("kiosk.domain.figures")
+        xlsx = _optional("kiosk.domain.exchange.xlsx")
+        figures = _optional("kiosk.domain.exchange.figures")
         if xlsx is None or figures is None:
             return None
 
         def workbook() -> bytes:
             visits = rows()
-            events = export.event_rows(session, campaign.id, day, zone)
+            events = exchange_rows.event_rows(session, campaign.id, day, zone)
             return xlsx.xlsx_bytes(
-                export.campaign_summary(campaign, day),
-                export.VISIT_COLUMNS,
+                exchange_rows.campaign_summary(campaign, day),
+                columns.VISIT_COLUMNS,
                 visits,
-                export.EVENT_COLUMNS,
+                columns.EVENT_COLUMNS,
                 events,
                 figures.session_figures(visits),
             )
 
         return workbook
     if name == "fhir.json":
-        fhir = _optional("kiosk.domain.fhir")
+        fhir = _optional("kiosk.domain.exchange.fhir")
         if fhir is None:
             return None
         return lambda: fhir.fhir_json(session, campaign.id, day, rows(), zone)[0]

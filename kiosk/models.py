@@ -127,13 +127,12 @@ class Event(db.Model):
     to_stage: Mapped[str | None] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
     # What an action touched, by name or count (the fields a correction changed, an export's
-    # counts, what a purge removed): never a name or a health value.
+    # counts, what a purge removed, which account an account change was about): never a
+    # donor's name or a health value.
     detail: Mapped[str | None] = mapped_column(Text)
 
     visit: Mapped[Visit | None] = relationship()
     desk: Mapped[Desk | None] = relationship()
-    # Which account an account change was about (never a health value).
-    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class StaffUser(db.Model):

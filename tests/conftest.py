@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 
 import pytest
 
 from kiosk import create_app
 from kiosk.db import db
 from kiosk.domain.campaigns import CampaignDetails, open_campaign
+from tests.support.factories import (  # noqa: F401 (re-exported for fixtures)
+    CAMPAIGN_DAY,
+    FROZEN_NOW,
+    VALID_DONOR,
+    Clock,
+    expected_answers,
+    fresh_form,
+    hidden_value,
+)
 
-# 09:30 in Khénifra on the campaign day (Morocco is on UTC+0 then, per tzdata 2026).
-FROZEN_NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-CAMPAIGN_DAY = date(2026, 11, 24)
-
-
-def expected_answers() -> dict[str, str]:
-    """The questionnaire answered with nothing to report."""
-    from kiosk.domain.questionnaire import load_questions
-
-    return {
-        f"q_{q.code}": q.expected if q.expected in ("yes", "no") else "no" for q in load_questions()
-    }
-
-
-VALID_DONOR = {
-    "first_name": "Fatima",
-    "last_name": "Zahra",
-    "sex": "F",
-    "birth_date": "1990-05-17",
-    "cin": "ab123456",
-    "phone": "06 12 34 56 78",
-    "category": "civil_servant",
-    "consent": "yes",
-    **expected_answers(),
-}
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture
@@ -93,21 +69,6 @@ def app(app_without_campaign, clock):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def hidden_value(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, f"no hidden field {name!r} in the page"
-    return found.group(1)
-
-
-def fresh_form(client) -> dict[str, str]:
-    """What a donor's browser holds after opening the registration page."""
-    html = client.get("/kiosk/register").get_data(as_text=True)
-    return {
-        "csrf_token": hidden_value(html, "csrf_token"),
-        "request_id": hidden_value(html, "request_id"),
-    }
 
 
 @pytest.fixture

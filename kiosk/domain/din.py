@@ -21,14 +21,12 @@ from kiosk.domain.validation import Invalid
 
 BAG_NUMBER_MAX_LENGTH = 40  # Donation.bag_number
 POLICY_MAX_LENGTH = 200  # Campaign.bag_numbers
-POLICIES = ("any", "isbt128", "regex:PATTERN")
 REGEX_PREFIX = "regex:"
 
 # ISO/IEC 7064 MOD 37-2: the characters' values, and the check character of each remainder.
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 _MODULUS = 37
 _RADIX = 2
-_DIN_LENGTH = 13
 _DIN_CHARACTERS = re.compile(r"[0-9A-Z]{13}")
 
 # Facility (a letter and four letters or digits), year (2 digits), sequence (6 digits); then,

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from kiosk.domain.audit_events import audit_event
 from kiosk.models import Event, Visit
 
 
@@ -174,13 +175,13 @@ def _append_event(
     device: str,
     now: datetime,
 ) -> Event:
-    event = Event(
-        at=now,
+    event = audit_event(
+        now,
+        actor,
+        device,
+        action,
         campaign_id=visit.campaign_id,
         visit=visit,
-        actor=actor[:60],
-        device=device[:60],
-        action=action,
         from_stage=from_stage,
         to_stage=to_stage,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.din import BagNumberError, normalise_bag_number
+from kiosk.domain.donor_history import Deferral, add_history
 from kiosk.domain.eligibility import (
     Finding,
     History,
@@ -382,12 +383,10 @@ def _leave_desk(session: Session, visit: Visit, action: str, actor, now: datetim
 
 def _remember_deferral(donor: Donor, form: ScreeningForm) -> None:
     """The next campaign knows of a deferral decided today."""
-    if form.decision == "deferred_permanent":
-        donor.deferred_permanently = True
-        donor.deferral_reason = form.deferral_reason
-    elif form.decision == "deferred_temporary":
-        donor.deferred_until = max(filter(None, (donor.deferred_until, form.deferral_until)))
-        donor.deferral_reason = form.deferral_reason
+    if form.decision in ("deferred_permanent", "deferred_temporary"):
+        permanent = form.decision == "deferred_permanent"
+        until = None if permanent else form.deferral_until
+        add_history(donor, deferral=Deferral(permanent, until, form.deferral_reason))
 
 
 def record_donation(
@@ -464,8 +463,7 @@ def _remember_donation(visit: Visit, outcome: str) -> None:
     """A donation that gave blood is the donor's latest. (A correction to a failed venipuncture
     leaves the date as it was: the date before this visit is not kept.)"""
     if outcome != NOT_A_DONATION:
-        donor = visit.donor
-        donor.last_donation_on = max(filter(None, (donor.last_donation_on, visit.queue_day)))
+        add_history(visit.donor, donated_on=visit.queue_day)
 
 
 def finish_rest(session: Session, visit_id: int, actor, now: datetime) -> Visit:

@@ -24,9 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kiosk.domain.validation import _DIGITS as ARABIC_INDIC_DIGITS
-from kiosk.domain.validation import _ISO_DATE as ISO_DATE
-from kiosk.domain.validation import QUESTION_PREFIX, SEXES, Invalid
+from kiosk.domain.validation import (
+    ARABIC_INDIC_DIGITS,
+    ISO_DATE,
+    QUESTION_PREFIX,
+    SEXES,
+    Invalid,
+)
 
 QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "rules" / "questionnaire.toml"
 LAST_DONATION_CODE = "given_blood"

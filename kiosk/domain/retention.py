@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from kiosk.audit import purging_audit_log
 from kiosk.db import write_transaction
+from kiosk.domain.audit_events import audit_event
 from kiosk.domain.campaigns import CampaignError
-from kiosk.models import Campaign, Donor, Event, Visit
+from kiosk.models import Campaign, Donor, Visit
 
 PURGE_ACTION = "purge"
 RECEIVED_ACTION = "export_received"
@@ -80,15 +81,7 @@ def confirm_export_received(
         if campaign.export_received_at is not None:
             return campaign
         campaign.export_received_at = now
-        session.add(
-            Event(
-                at=now,
-                campaign_id=campaign.id,
-                actor=actor[:60],
-                device=device[:60],
-                action=RECEIVED_ACTION,
-            )
-        )
+        session.add(audit_event(now, actor, device, RECEIVED_ACTION, campaign_id=campaign.id))
         return campaign
 
 
@@ -142,13 +135,7 @@ def purge(
         codes = [campaign.code for campaign in campaigns]
         detail = {"campaigns": codes, "before": before.isoformat(), **counts}
         session.add(
-            Event(
-                at=now,
-                actor=actor[:60],
-                device=device[:60],
-                action=PURGE_ACTION,
-                detail=json.dumps(detail, sort_keys=True),
-            )
+            audit_event(now, actor, device, PURGE_ACTION, detail=json.dumps(detail, sort_keys=True))
         )
         return Purged(codes, counts)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.db import write_transaction
+from kiosk.domain.audit_events import audit_event
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
 from kiosk.models import Event, LoginAttempt, StaffSession, StaffUser
 
@@ -70,13 +71,8 @@ def access_event(
     record opened. It belongs to no campaign, so the campaign's exported log and the display's
     news stay the journey's alone."""
     actor, device = by
-    return Event(
-        at=now,
-        visit_id=visit_id,
-        actor=actor[:60],
-        device=device[:60],
-        action=action,
-        detail=detail and detail[:200],
+    return audit_event(
+        now, actor, device, action, visit_id=visit_id, detail=detail and detail[:200]
     )
 
 

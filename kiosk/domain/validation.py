@@ -23,6 +23,9 @@ CONSENT_VALUES = frozenset({"yes", "on", "true", "1"})
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NAME_PUNCTUATION = frozenset(" -'’.")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Shared with the questionnaire's answers.
+ARABIC_INDIC_DIGITS = _DIGITS
+ISO_DATE = _ISO_DATE
 # Moroccan CIN: one or two letters (the issuing office) then digits.
 _CIN = re.compile(r"[A-Z]{1,2}[0-9]{3,6}")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")

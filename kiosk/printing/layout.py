@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 KINDS = ("ticket", "deferral", "thanks", "test")
+MOMENT = "d MMMM y · HH:mm"  # how a layout writes its date and time
 
 
 @dataclass(frozen=True)

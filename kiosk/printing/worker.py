@@ -27,6 +27,9 @@ IDLE_SECONDS = 5.0
 EXTENSION = "kiosk_print_worker"
 
 
+SETTINGS = "kiosk_printer"  # app.extensions[SETTINGS]: the PrinterSettings, or None
+
+
 @dataclass(frozen=True)
 class PrinterSettings:
     spec: PrinterSpec
@@ -120,3 +123,8 @@ def notify_worker(app) -> None:
     worker = app.extensions.get(EXTENSION)
     if worker is not None:
         worker.notify()
+
+
+def configured_printer(app) -> PrinterSettings | None:
+    """The app's printer settings; None when no printer is configured."""
+    return app.extensions.get(SETTINGS)

@@ -24,6 +24,7 @@ from kiosk.db import db
 from kiosk.domain.staff import LoginRefused, log_in, log_out, may, resume
 from kiosk.models import StaffSession
 from kiosk.web.context import device, now, pause
+from kiosk.web.rendering import is_htmx
 
 bp = Blueprint("auth", __name__)
 
@@ -59,7 +60,7 @@ def staff_required(right: str = "staff"):
 
 def _to_login():
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         response = make_response("", 401)
         response.headers["HX-Redirect"] = target
         return response

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import force_locale, gettext
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.queue import board_version, latest_calls, stage_waits
 from kiosk.web.context import now
+from kiosk.web.rendering import is_htmx, polled
 
 bp = Blueprint("display", __name__)
 
@@ -58,17 +59,14 @@ def show():
 @bp.get("/display/board")
 def board():
     """Polled by the display every second; 304 with no body while nothing changed."""
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return redirect(url_for("display.show"))
     campaign = current_campaign(db.session)
     version = board_version(db.session, campaign.id) if campaign else 0
     etag = _etag(version)
-    if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
-    else:
-        context = _board_context(campaign, version)
-        response = current_app.make_response(
-            render_template("display/_board.html", etag=etag, **context)
-        )
-    response.set_etag(etag)
-    return response
+    return polled(
+        etag,
+        lambda: render_template(
+            "display/_board.html", etag=etag, **_board_context(campaign, version)
+        ),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from kiosk.web.rendering import full_or_fragment
+from kiosk.web.rendering import full_or_fragment, is_htmx
 
 PAGES = {
     400: (_l("Something in that request was not right."), _l("Please go back and try again.")),
@@ -42,7 +42,7 @@ def error_page(status: int, title=None, advice=None) -> Response:
         title=title or default_title,
         advice=advice or default_advice,
     )
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         # An error replaces the whole screen, not the fragment that asked.
         response.headers["HX-Retarget"] = "body"
         response.headers["HX-Reswap"] = "innerHTML"

@@ -10,20 +10,20 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 
 from kiosk.db import db
-from kiosk.domain.export import (
-    PASSPHRASE_MIN_LENGTH,
+from kiosk.domain.exchange.bundle import (
     bundle_file_name,
     campaign_to_export,
     default_day,
     prepare_export,
     record_export,
 )
+from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
 from kiosk.domain.validation import has_hidden_characters
 from kiosk.models import Campaign
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, venue_today
-from kiosk.web.staff import _admin_context
+from kiosk.web.staff import admin_context
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/export")
 
@@ -117,7 +117,7 @@ def _clean_passphrase(form: ExportForm) -> str | None:
 def _page_with(form: ExportForm) -> str:
     """The coordinator's page, whole, with the form as it was sent (never its passphrase)."""
     message = gettext("The bundle was not made: see below.")
-    return render_template("staff/admin.html", **_admin_context(message, False), export=form)
+    return render_template("staff/admin.html", **admin_context(message, False), export=form)
 
 
 def _attachment(data: bytes, file_name: str) -> Response:

@@ -12,16 +12,15 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import ConfigError
 from kiosk.db import db, write_transaction
-from kiosk.domain.eligibility import next_donation_date
 from kiosk.domain.journey import record_event
-from kiosk.domain.medical import table_for
 from kiosk.domain.names import in_language
 from kiosk.domain.registration import find_visit_by_token
+from kiosk.domain.slips import DEFERRAL_SLIP, THANKS_SLIP, next_donation_for, slip_kind
 from kiosk.models import Visit
 from kiosk.printing.jobs import add_job, latest_job, queue_state
-from kiosk.printing.layout import Layout
+from kiosk.printing.layout import MOMENT, Layout
 from kiosk.printing.text import FontError
-from kiosk.printing.worker import PrinterSettings, notify_worker, printer_settings
+from kiosk.printing.worker import SETTINGS, PrinterSettings, notify_worker, printer_settings
 from kiosk.web.auth import staff_required
 from kiosk.web.context import now, public_base_url
 from kiosk.web.messages import DEFERRAL_REASON_LABELS, PRINT_KIND_LABELS
@@ -30,8 +29,6 @@ from kiosk.web.staff import staff_actor
 
 log = logging.getLogger(__name__)
 bp = Blueprint("printing", __name__)
-SETTINGS = "kiosk_printer"
-MOMENT = "d MMMM y · HH:mm"
 
 
 def init_printing(app: Flask) -> None:
@@ -100,8 +97,9 @@ def slip_layout(visit: Visit) -> Layout | None:
 
 
 def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
-    screening, donation = visit.screening, visit.donation
-    if visit.stage == "deferred" and screening is not None:
+    kind = slip_kind(visit)
+    if kind == DEFERRAL_SLIP:
+        screening = visit.screening
         if screening.deferral_until:
             texts = [
                 gettext(
@@ -121,10 +119,10 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
         if screening.tell_reason and screening.deferral_reason:
             reason = DEFERRAL_REASON_LABELS[screening.deferral_reason]
             texts.append(f"{gettext('Reason:')} {reason}")
-        return "deferral", texts
-    if donation is not None and donation.outcome != "failed_venipuncture":
-        again = next_donation_date(visit.queue_day, visit.donor.sex, table_for(visit.campaign))
-        return "thanks", [
+        return kind, texts
+    if kind == THANKS_SLIP:
+        again = next_donation_for(visit)
+        return kind, [
             gettext("Thank you! Your blood will help patients of the region."),
             gettext(
                 "You may give blood again from %(date)s.",
@@ -137,26 +135,6 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
 def _unbroken(text: str) -> str:
     """A date kept on one printed row."""
     return text.replace(" ", "\u00a0")
-
-
-def test_page_layout(language: str = "fr") -> Layout:
-    """The page `kiosk printer test` prints: both scripts of the kiosk and Tifinagh."""
-    lines = []
-    for code in ("fr", "ar"):
-        with force_locale(_locale(code)):
-            lines.append(gettext("Printer test page: if you can read this, tickets will print."))
-    lines.append("ⴰⵣⵓⵍ · ⵜⴰⵎⴰⵣⵉⵖⵜ")
-    return Layout(
-        kind="test",
-        language=language,
-        campaign="Nabd · نبض",
-        site=current_app.config["DEFAULT_CAMPAIGN_SITE"],
-        moment=format_datetime(now(), MOMENT),
-        number_label="",
-        number=0,
-        url=current_app.config["BASE_URL"] or "",
-        lines=tuple(lines),
-    )
 
 
 def _locale(language: str) -> str:

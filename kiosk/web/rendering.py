@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, make_response, redirect, render_template
+from collections.abc import Callable
+
+from flask import Response, current_app, make_response, redirect, render_template
 from htmx_flask import request
 
 
@@ -25,3 +27,19 @@ def see_other(url: str) -> Response:
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def is_htmx() -> bool:
+    """The request came from htmx (htmx-flask's `request.htmx`), not a plain page load."""
+    return bool(request.htmx)
+
+
+def polled(etag: str, render: Callable[[], str]) -> Response:
+    """A fragment polled with its ETag: 304 with no body while nothing changed, else what
+    `render()` gives; either way with the ETag for the next poll."""
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.make_response(render())
+    response.set_etag(etag)
+    return response

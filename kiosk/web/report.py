@@ -17,8 +17,9 @@ from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 
 from kiosk.db import db
-from kiosk.domain.export import campaign_to_export, default_day, visit_rows
-from kiosk.domain.figures import UNKNOWN, Figures, session_figures
+from kiosk.domain.exchange.bundle import campaign_to_export, default_day
+from kiosk.domain.exchange.figures import UNKNOWN, Figures, session_figures
+from kiosk.domain.exchange.rows import visit_rows
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import venue_today

@@ -44,7 +44,7 @@ from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, public_base_url, venue_today
 from kiosk.web.messages import queue_message
-from kiosk.web.rendering import full_or_fragment, see_other
+from kiosk.web.rendering import full_or_fragment, is_htmx, polled, see_other
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -174,20 +174,17 @@ def queue(stage: str):
 def waiting(stage: str):
     """The waiting list, polled: an unchanged list answers 304 with no body."""
     _stage_or_404(stage)
-    if not request.headers.get("HX-Request"):
+    if not is_htmx():
         return redirect(url_for("staff.queue", stage=stage))
     campaign = current_campaign(db.session)
     version = board_version(db.session, campaign.id) if campaign else 0
-    etag = _waiting_etag(version)
-    if request.if_none_match.contains(etag):
-        response = current_app.response_class(status=304)
-        response.set_etag(etag)
-        return response
-    context = {"stage": stage, "can_call": _can_call(stage), "message": None}
-    context.update(_waiting_context(stage, campaign, version))
-    response = current_app.make_response(render_template("staff/_waiting.html", **context))
-    response.set_etag(etag)
-    return response
+
+    def render() -> str:
+        context = {"stage": stage, "can_call": _can_call(stage), "message": None}
+        context.update(_waiting_context(stage, campaign, version))
+        return render_template("staff/_waiting.html", **context)
+
+    return polled(_waiting_etag(version), render)
 
 
 def _desk_action(stage: str, action):
@@ -309,10 +306,10 @@ def _scan_again(code: str, message: str):
 @bp.get("/admin")
 @staff_required("admin")
 def admin():
-    return render_template("staff/admin.html", **_admin_context())
+    return render_template("staff/admin.html", **admin_context())
 
 
-def _admin_context(message: str | None = None, status_ok: bool = True) -> dict:
+def admin_context(message: str | None = None, status_ok: bool = True) -> dict:
     staff_url = public_base_url() + url_for("staff.index")
     return {
         **home_context(message),
@@ -344,19 +341,19 @@ def admin_close():
     """Ends the campaign day, once the coordinator has ticked the confirmation."""
     if request.form.get("confirm") != "yes":
         message = gettext("Tick the box to confirm that the day is over.")
-        return render_template("staff/admin.html", **_admin_context(message, False)), 422
+        return render_template("staff/admin.html", **admin_context(message, False)), 422
     try:
         closed = close_campaign(db.session, staff_actor(), now())
     except CampaignError:
         return render_template(
-            "staff/admin.html", **_admin_context(gettext("No campaign is open."), False)
+            "staff/admin.html", **admin_context(gettext("No campaign is open."), False)
         ), 409
     message = gettext(
         "The campaign is closed: %(left)s visits marked left, %(done)s resting donors done.",
         left=closed.left,
         done=closed.finished,
     )
-    return render_template("staff/admin.html", **_admin_context(message))
+    return render_template("staff/admin.html", **admin_context(message))
 
 
 @bp.post("/admin/medical")
@@ -385,8 +382,8 @@ def admin_medical():
             thresholds,
         )
     except CampaignError as error:
-        return render_template("staff/admin.html", **_admin_context(str(error), False)), 422
-    return render_template("staff/admin.html", **_admin_context(gettext("Saved.")))
+        return render_template("staff/admin.html", **admin_context(str(error), False)), 422
+    return render_template("staff/admin.html", **admin_context(gettext("Saved.")))
 
 
 # The desk form's field each refusal is shown next to.
@@ -409,9 +406,9 @@ def admin_add_desk():
         field = DESK_ERROR_FIELDS.get(error.code, "name")
         return render_template(
             "staff/admin.html",
-            **_admin_context(None, False),
+            **admin_context(None, False),
             desk_form={"name": name, "name_ar": name_ar, "stage": stage},
             desk_errors={field: queue_message(error)},
         ), 422
     message = gettext("Desk “%(name)s” added.", name=desk.name)
-    return render_template("staff/admin.html", **_admin_context(message))
+    return render_template("staff/admin.html", **admin_context(message))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
 from kiosk.db import db
-from kiosk.domain.eligibility import next_donation_date
-from kiosk.domain.medical import table_for
 from kiosk.domain.queue import people_ahead
+from kiosk.domain.slips import next_donation_for
 from kiosk.domain.ticket_guard import (
     find_ticket,
     misses_retry_after,
@@ -24,7 +23,7 @@ from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import STAGE_LABELS
 from kiosk.web.printing import ticket_layout
-from kiosk.web.rendering import full_or_fragment
+from kiosk.web.rendering import full_or_fragment, is_htmx
 
 bp = Blueprint("ticket", __name__)
 
@@ -86,7 +85,7 @@ def status(token: str):
     """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
     Staff who scan it with their phone while logged in get the visit's record instead."""
     visit = _ticket_or_404(token).visit
-    if current_staff() is not None and not request.headers.get("HX-Request"):
+    if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
     return full_or_fragment(
         "ticket/status.html",
@@ -97,12 +96,5 @@ def status(token: str):
         stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
         ahead=people_ahead(db.session, visit),
         screening=visit.screening,
-        next_date=_next_donation(visit),
+        next_date=next_donation_for(visit),
     )
-
-
-def _next_donation(visit):
-    """After a donation: the first day the donor may give again."""
-    if visit.donation is None or visit.donation.outcome == "failed_venipuncture":
-        return None
-    return next_donation_date(visit.queue_day, visit.donor.sex, table_for(visit.campaign))

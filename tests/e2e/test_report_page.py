@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from kiosk import create_app
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import visit_rows
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.rows import visit_rows
 from kiosk.domain.medical import DonationForm, clean_screening, record_donation, record_screening
 from kiosk.domain.queue import Actor, add_desk, call_next
 from kiosk.domain.registration import Context, register

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from kiosk.backups import (
@@ -23,17 +22,16 @@ from kiosk.backups import (
     start_backup_worker,
     take_backup,
 )
-from kiosk.cli import cli
 from kiosk.config import ConfigError, load_settings
 from kiosk.db import db
 from kiosk.domain.registration import Context, register
 from kiosk.models import Campaign
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
 from tests.reliability.figures import show
 from tests.reliability.test_concurrent_registrations import donor as web_donor
 from tests.reliability.test_concurrent_registrations import open_form, submit
 from tests.reliability.test_pragmas import donor
 from tests.server import running_server
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 WRITERS = 6
 
@@ -154,17 +152,14 @@ def test_the_running_server_backs_up_by_itself_and_keeps_the_last_3(tmp_path, ca
 
 
 @pytest.fixture
-def kiosk(app, monkeypatch):
+def kiosk(app, kiosk_command):
     """The `kiosk` command on the app's instance folder."""
-    monkeypatch.setenv("KIOSK_INSTANCE", app.instance_path)
-    runner = CliRunner()
 
-    def invoke(*args, input=None):
+    def release_the_file():
         with app.app_context():
             db.engine.dispose()  # the command and the restore own the file now
-        return runner.invoke(cli, list(args), prog_name="kiosk", input=input)
 
-    return invoke
+    return kiosk_command(app.instance_path, before=release_the_file)
 
 
 def one_line_error(result) -> str:

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from tests.conftest import expected_answers
 from tests.server import running_server
+from tests.support.factories import expected_answers
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ from kiosk.db import _sqlite_on_begin, db
 from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Visit
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
 from tests.reliability.figures import show
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 THREADS = 8
 REGISTRATIONS_PER_THREAD = 15

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.db import db
-from tests.conftest import VALID_DONOR, fresh_form
-from tests.web.staff_helpers import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
 
 ROLES = ("reception", "doctor", "phlebotomist", "coordinator")
 # Audit lines that reading writes (who opened which record, who logged in): not a change of state.

@@ -7,23 +7,21 @@ import logging
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.audit import AuditLogIsAppendOnly, purging_audit_log
-from kiosk.cli import cli
 from kiosk.db import db, write_transaction
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.models import Event
-from tests.conftest import FROZEN_NOW
 from tests.security.conftest import (
     GOOD_DONATION,
     GOOD_SCREENING,
     register_donor,
     staff_client,
 )
-from tests.web.staff_helpers import PASSWORD, csrf_of, post
+from tests.support.factories import FROZEN_NOW
+from tests.support.staff import PASSWORD, csrf_of, post
 
 DOCTOR_PHONE = "192.168.1.31"
 CHAIR_LAPTOP = "192.168.1.32"
@@ -83,14 +81,13 @@ def test_record_views_screening_and_donation_are_audited(staffed):
     assert "view_record" not in page
 
 
-def test_account_changes_are_audited(staffed, tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("KIOSK_PASSWORD", "a long enough password")
-    monkeypatch.setenv("USER", "amina")
-    runner = CliRunner()
-    added = runner.invoke(cli, ["staff", "add", "nurse1", "--role", "phlebotomist"])
+def test_account_changes_are_audited(staffed, tmp_path, kiosk_command):
+    kiosk = kiosk_command(
+        tmp_path / "instance", KIOSK_PASSWORD="a long enough password", USER="amina"
+    )
+    added = kiosk("staff", "add", "nurse1", "--role", "phlebotomist")
     assert added.exit_code == 0, added.output
-    disabled = runner.invoke(cli, ["staff", "disable", "nurse1"])
+    disabled = kiosk("staff", "disable", "nurse1")
     assert disabled.exit_code == 0, disabled.output
     events = _events(staffed, Event.action.in_(("staff_add", "staff_disable")))
     assert len(events) == 7  # the five accounts of the fixture, then nurse1 twice

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from kiosk.db import db
 from kiosk.models import Visit
-from tests.conftest import VALID_DONOR, fresh_form
 from tests.security.conftest import GOOD_DONATION, GOOD_SCREENING, snapshot, staff_client
 from tests.security.routes import every_route
-from tests.web.staff_helpers import PASSWORD, csrf_of
+from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.staff import PASSWORD, csrf_of
 
 
 def _payloads(venue) -> dict[str, tuple[str | None, dict, bool]]:

@@ -10,10 +10,10 @@ import json
 import re
 from html.parser import HTMLParser
 
-from tests.conftest import VALID_DONOR, fresh_form
 from tests.security.conftest import staff_client
 from tests.security.routes import every_route
-from tests.web.staff_helpers import PASSWORD, csrf_of
+from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.staff import PASSWORD, csrf_of
 
 REQUIRED_DIRECTIVES = ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'")
 

@@ -25,7 +25,6 @@ from kiosk.domain.campaigns import CampaignDetails, current_campaign, open_campa
 from kiosk.domain.eligibility import THRESHOLD_BOUNDS
 from kiosk.domain.medical import table_for
 from kiosk.domain.questionnaire import load_questions
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW, VALID_DONOR, Clock
 from tests.security.conftest import (
     GOOD_DONATION,
     GOOD_SCREENING,
@@ -33,7 +32,8 @@ from tests.security.conftest import (
     snapshot,
     staff_client,
 )
-from tests.web.staff_helpers import PASSWORD, create_staff_and_desks, csrf_of
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW, VALID_DONOR, Clock
+from tests.support.staff import PASSWORD, create_staff_and_desks, csrf_of
 
 # Minutes on this machine: `make test-quick` leaves it out, `make test` runs it.
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from kiosk.domain.validation import STEPS
-from tests.conftest import VALID_DONOR, fresh_form
+from tests.support.factories import VALID_DONOR, fresh_form
 
 KIOSK_PATHS = ("/kiosk", "/ticket/", "/static/")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data-home-url"} | {

@@ -15,9 +15,9 @@ from kiosk.db import db
 from kiosk.domain.campaigns import close_campaign, current_campaign
 from kiosk.domain.questionnaire import load_questions
 from kiosk.domain.queue import Actor
-from tests.conftest import VALID_DONOR
 from tests.security.conftest import GOOD_DONATION, GOOD_SCREENING, register_donor, staff_client
-from tests.web.staff_helpers import post
+from tests.support.factories import VALID_DONOR
+from tests.support.staff import post
 
 GUESSES = 10_000
 HTMX = {"HX-Request": "true"}

@@ -15,7 +15,7 @@ from kiosk.domain.campaigns import (
 )
 from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
-from tests.conftest import FROZEN_NOW
+from tests.support.factories import FROZEN_NOW
 
 DAY = date(2026, 11, 24)
 

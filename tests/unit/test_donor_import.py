@@ -9,9 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from kiosk.db import db, write_transaction
-from kiosk.domain.donor_import import ImportReport, RowProblem, import_donors, read_donor_rows
+from kiosk.domain.exchange.donor_list import (
+    ImportReport,
+    RowProblem,
+    import_donors,
+    read_donor_rows,
+)
 from kiosk.models import Donor
-from tests.conftest import FROZEN_NOW
+from tests.support.factories import FROZEN_NOW
 
 HEADER = (
     "cin,last_name,first_name,sex,birth_date,blood_group,last_donation_date,"

@@ -16,25 +16,21 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.writer.excel import ExcelWriter
 
 from kiosk.db import db
-from kiosk.domain import export_xlsx
-from kiosk.domain.export import (
+from kiosk.domain.exchange import xlsx as export_xlsx
+from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
     FHIR_JSON,
     MANIFEST,
     VISIT_COLUMNS,
     VISITS_XLSX,
-    campaign_summary,
-    count_resources,
-    event_rows,
-    floats_written_alike,
-    json_bytes,
-    visit_rows,
 )
-from kiosk.domain.fhir import fhir_bundle, fhir_json
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.fhir import count_resources, fhir_bundle, fhir_json
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.files import floats_written_alike, json_bytes
+from kiosk.domain.exchange.rows import campaign_summary, event_rows, visit_rows
 from kiosk.models import Campaign
-from tests.unit.test_export import CAMPAIGN_DAY, ZONE, bundle_of, members
-from tests.unit.test_fhir import visits  # noqa: F401  (the simulated day, with answers)
+from tests.support.factories import CAMPAIGN_DAY
+from tests.support.simulated_day import ZONE, bundle_of, members
 
 
 def dumped(data) -> bytes:
@@ -73,8 +69,8 @@ def test_which_floats_orjson_writes_alike():
     assert not floats_written_alike((float("inf"),))
 
 
-def test_fhir_json_is_the_whole_bundle_dumped_at_once(app, visits):  # noqa: F811
-    campaign_id, _ = visits
+def test_fhir_json_is_the_whole_bundle_dumped_at_once(app, answered_day):
+    campaign_id, _ = answered_day
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         rows = visit_rows(db.session, campaign, CAMPAIGN_DAY, ZONE)
@@ -88,8 +84,8 @@ def test_fhir_json_is_the_whole_bundle_dumped_at_once(app, visits):  # noqa: F81
     assert json.loads(files[MANIFEST])["counts"]["fhir_resources"] == types
 
 
-def test_fhir_json_of_a_day_without_visits(app, visits):  # noqa: F811
-    campaign_id, _ = visits
+def test_fhir_json_of_a_day_without_visits(app, answered_day):
+    campaign_id, _ = answered_day
     with app.app_context():
         whole = fhir_bundle(db.session, campaign_id, CAMPAIGN_DAY, [], ZONE)
         content, types = fhir_json(db.session, campaign_id, CAMPAIGN_DAY, [], ZONE)
@@ -144,8 +140,8 @@ def fill_in_memory(sheet, title, columns, rows):
 CAMPAIGN = {"code": "KHE-2026-11-24", "date": "2026-11-24", "site": "Khénifra"}
 
 
-def test_the_workbook_of_a_day_is_the_one_held_in_memory(app, visits):  # noqa: F811
-    campaign_id, _ = visits
+def test_the_workbook_of_a_day_is_the_one_held_in_memory(app, answered_day):
+    campaign_id, _ = answered_day
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         rows = visit_rows(db.session, campaign, CAMPAIGN_DAY, ZONE)

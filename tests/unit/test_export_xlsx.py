@@ -11,22 +11,21 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from kiosk.domain.export import (
+from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
     EVENTS_CSV,
     MANIFEST,
     VISIT_COLUMNS,
     VISITS_JSON,
     VISITS_XLSX,
-    file_entry,
-    verify_bundle,
 )
-from kiosk.domain.export_xlsx import ZIP_DATE, xlsx_bytes
-from kiosk.domain.figures import session_figures
-from tests.unit.test_export import (
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.files import file_entry
+from kiosk.domain.exchange.verify import verify_bundle
+from kiosk.domain.exchange.xlsx import ZIP_DATE, xlsx_bytes
+from tests.support.simulated_day import (
     GENERATED,
     bundle_of,
-    campaign_id,  # noqa: F401  (the fixture of a simulated day)
     csv_dicts,
     members,
     rezip,

@@ -8,16 +8,13 @@ in R4 and R4B, so the R4B models check the R4 file.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from kiosk.db import db, write_transaction
-from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import FHIR_JSON, MANIFEST, verify_bundle
-from kiosk.domain.fhir import (
+from kiosk.domain.exchange.columns import FHIR_JSON, MANIFEST
+from kiosk.domain.exchange.fhir import (
     CIN_SYSTEM,
     LOINC,
     UCUM,
@@ -25,28 +22,21 @@ from kiosk.domain.fhir import (
     observations,
     patient_id,
 )
-from kiosk.domain.questionnaire import Answer, answers_to_json
-from kiosk.models import Visit
-from tests.unit import test_export
-from tests.unit.test_export import FATIMA, HASSAN, bundle_of, members, simulate_day
-
-FATIMAS_ANSWERS = {
-    "feeling_well": Answer("yes"),
-    "fever_or_infection": Answer("no"),
-    "vaccine": Answer("yes", date(2026, 10, 1)),
-    "given_blood": Answer("no"),
-}
+from kiosk.domain.exchange.verify import verify_bundle
+from tests.support.simulated_day import (
+    FATIMA,
+    FATIMAS_ANSWERS,
+    HASSAN,
+    bundle_of,
+    members,
+    rezip,
+)
 
 
 @pytest.fixture
-def visits(app):
+def visits(answered_day):
     """The simulated day, with Fatima's answers to the questionnaire: visit ids by first name."""
-    with app.app_context():
-        campaign_id = current_campaign(db.session).id
-        ids = simulate_day(campaign_id)
-        with write_transaction(db.session):
-            db.session.get(Visit, ids["fatima"]).answers = answers_to_json(FATIMAS_ANSWERS)
-        yield campaign_id, ids
+    return answered_day
 
 
 @pytest.fixture
@@ -256,7 +246,7 @@ def test_the_manifest_counts_the_resources_and_verify_checks_them(visits):
         "QuestionnaireResponse": 1,
     }
     manifest["counts"]["fhir_resources"]["Observation"] = 9
-    tampered = test_export.rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()})
+    tampered = rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()})
     assert verify_bundle(tampered).problems == [
         "the manifest counts {'Encounter': 3, 'Observation': 9, 'Patient': 3, 'Procedure': 1, "
         "'QuestionnaireResponse': 1} FHIR resources, fhir.json holds {'Encounter': 3, "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.export import VISIT_COLUMNS
-from kiosk.domain.figures import AGE_BANDS, SECTIONS, session_figures
+from kiosk.domain.exchange.columns import VISIT_COLUMNS
+from kiosk.domain.exchange.figures import AGE_BANDS, SECTIONS, session_figures
 
 
 def row(number: int = 1, registered: str = "09:31:00", **cells) -> dict:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import visit_rows
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.rows import visit_rows
 from kiosk.domain.journey import TRANSITIONS, Stage, TransitionRefused, transition
 from kiosk.domain.medical import (
     MedicalError,
@@ -41,7 +41,7 @@ from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
 from kiosk.models import Visit
 from kiosk.timezones import venue_zone
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 STAFF = Actor("walker", "10.0.0.9")
 ZONE = venue_zone("Africa/Casablanca")

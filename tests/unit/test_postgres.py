@@ -16,7 +16,7 @@ from kiosk.domain.queue import Actor, add_desk, call_next
 from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
 from kiosk.models import Donor, Visit
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 THREADS = 8
 PER_THREAD = 25

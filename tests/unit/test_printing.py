@@ -24,6 +24,7 @@ from kiosk.printing.escpos_ticket import _dummy_for, escpos_bytes, qr_image, tic
 from kiosk.printing.layout import Layout
 from kiosk.printing.paper import PaperError, paper_for
 from kiosk.printing.text import FontError, Line, find_font, raqm_available, render_block, wrap
+from tests.support.escpos import GS_V0, raster_widths
 
 REFERENCES = Path(__file__).parent / "printing_reference"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "printing"
@@ -37,7 +38,6 @@ ARABIC_LINE = "امسح الرمز لمتابعة مكانك في الطابور
 FRENCH_LINE = "Scannez pour suivre votre place dans la file."
 TIFINAGH_LINE = "ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ"
 
-GS_V0 = b"\x1dv0"  # raster image
 GS_K_QR_STORE = b"\x1d(k"  # native 2D code
 CUTS = (b"\x1dV\x00", b"\x1dV\x01", b"\x1dVA", b"\x1dVB")
 
@@ -68,17 +68,6 @@ def font() -> str:
         return find_font()
     except FontError as error:
         pytest.skip(f"{error} (make printing-deps installs it)")
-
-
-def raster_widths(data: bytes) -> list[int]:
-    """The width in dots of every GS v 0 image of the stream, skipping each image's data."""
-    widths, position = [], 0
-    while (start := data.find(GS_V0, position)) >= 0:
-        width_bytes = int.from_bytes(data[start + 4 : start + 6], "little")
-        height = int.from_bytes(data[start + 6 : start + 8], "little")
-        widths.append(width_bytes * 8)
-        position = start + 8 + width_bytes * height
-    return widths
 
 
 def raster_images(data: bytes) -> list[Image.Image]:

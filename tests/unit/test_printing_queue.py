@@ -13,7 +13,7 @@ from kiosk.models import PrintJob
 from kiosk.printing.jobs import PENDING, PRINTED, add_job, print_next, queue_state
 from kiosk.printing.layout import Layout
 from kiosk.printing.worker import PrintWorker
-from tests.conftest import FROZEN_NOW
+from tests.support.factories import FROZEN_NOW
 
 
 def a_layout(number: int) -> Layout:

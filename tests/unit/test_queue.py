@@ -28,7 +28,7 @@ from kiosk.domain.registration import Context, register
 from kiosk.domain.validation import Registration
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 DOCTOR = Actor("doctor", "10.0.0.7")
 MINUTE = timedelta(minutes=1)

@@ -18,7 +18,7 @@ from kiosk.domain.registration import (
 )
 from kiosk.domain.validation import Registration
 from kiosk.models import Donor, Event, Ticket, Visit
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
 
 FATIMA = Registration("Fatima", "Zahra", "F", date(1990, 5, 17), "AB123456", None, "citizen")
 

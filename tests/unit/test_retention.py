@@ -9,11 +9,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from kiosk.backups import list_backups, take_backup
-from kiosk.cli import cli
 from kiosk.db import db, write_transaction
 from kiosk.domain import retention
 from kiosk.domain.campaigns import CampaignDetails, close_campaign, open_campaign
@@ -27,7 +25,7 @@ from kiosk.domain.retention import (
 )
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Donation, Donor, Event, PrintJob, Screening, Ticket, Visit
-from tests.conftest import CAMPAIGN_DAY
+from tests.support.factories import CAMPAIGN_DAY
 
 NEXT_DAY = CAMPAIGN_DAY + timedelta(days=30)
 COORDINATOR = Actor("nadia", "server")
@@ -243,16 +241,8 @@ def test_a_purge_that_fails_half_way_changes_nothing(two_campaigns, clock, monke
 
 
 @pytest.fixture
-def kiosk(two_campaigns, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE", two_campaigns.instance_path)
-    monkeypatch.setenv("KIOSK_RETENTION_DAYS", "0")
-    monkeypatch.setenv("USER", "nadia")
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(cli, list(args), prog_name="kiosk", input=input)
-
-    return invoke
+def kiosk(two_campaigns, kiosk_command):
+    return kiosk_command(two_campaigns.instance_path, KIOSK_RETENTION_DAYS="0", USER="nadia")
 
 
 def visit_count(app) -> int:

@@ -20,7 +20,7 @@ from kiosk.domain.staff import (
     throttle,
 )
 from kiosk.models import StaffUser
-from tests.conftest import FROZEN_NOW
+from tests.support.factories import FROZEN_NOW
 
 IDLE = timedelta(hours=8)
 

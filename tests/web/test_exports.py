@@ -6,14 +6,13 @@ import json
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.export import FHIR_JSON, bundle_members, verify_bundle
+from kiosk.domain.exchange.columns import FHIR_JSON
+from kiosk.domain.exchange.verify import bundle_members, verify_bundle
 from kiosk.models import Event
-from tests.web.staff_helpers import create_staff_and_desks, log_in, post
+from tests.support.staff import create_staff_and_desks, log_in, post
 
 URL = "/staff/export"
 PASSPHRASE = "menthe et absinthe"
@@ -139,13 +138,11 @@ def test_the_messages_are_in_the_coordinators_language(login_as):
     assert "تمتد هذه الحملة من 2026-11-24 إلى 2026-11-24" in response.text
 
 
-def test_the_command_writes_the_same_audit_line(app, register, tmp_path, monkeypatch):
+def test_the_command_writes_the_same_audit_line(app, register, tmp_path, kiosk_command):
     register()
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("USER", "coord.nadia")
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    kiosk = kiosk_command(tmp_path / "instance", USER="coord.nadia")
     out = tmp_path / "day.zip"
-    result = CliRunner().invoke(cli, ["export", "--out", str(out)], prog_name="kiosk")
+    result = kiosk("export", "--out", out)
     assert result.exit_code == 0, result.output
     (event,) = export_events(app)
     assert (event.actor, event.device) == ("coord.nadia", "server")

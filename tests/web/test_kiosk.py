@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kiosk.db import db
 from kiosk.models import Donor, Visit
-from tests.conftest import VALID_DONOR, fresh_form
+from tests.support.factories import VALID_DONOR, fresh_form
 
 HTMX = {"HX-Request": "true"}
 

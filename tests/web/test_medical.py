@@ -9,8 +9,8 @@ from sqlalchemy import select
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
 from kiosk.models import Donation, Donor, Event, Screening, Visit
-from tests.conftest import VALID_DONOR, fresh_form
-from tests.web.staff_helpers import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
 
 FR = {"Accept-Language": "fr"}
 GOOD_SCREENING = {
@@ -182,7 +182,7 @@ class TestScreening:
 
 
 def _csrf(client):
-    from tests.web.staff_helpers import csrf_of
+    from tests.support.staff import csrf_of
 
     return csrf_of(client, "/staff/")
 
@@ -306,8 +306,8 @@ def _threshold_fields(page: str):
 class TestReturningDonors:
     def known(self, app):
         with app.app_context():
-            from kiosk.domain.donor_import import import_donors
-            from tests.conftest import FROZEN_NOW
+            from kiosk.domain.exchange.donor_list import import_donors
+            from tests.support.factories import FROZEN_NOW
 
             lines = [
                 "cin,last_name,first_name,sex,birth_date,blood_group,last_donation_date",

@@ -21,8 +21,8 @@ from kiosk.domain.names import parse
 from kiosk.domain.queue import add_desk
 from kiosk.domain.staff import AccountError, add_staff
 from kiosk.models import Campaign, Desk
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
-from tests.web.staff_helpers import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
 
 HTMX = {"HX-Request": "true"}
 CENTRE_AR = "المركز الجهوي لتحاقن الدم بمكناس"

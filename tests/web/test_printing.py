@@ -19,9 +19,9 @@ from kiosk.printing.escpos_ticket import ticket_image
 from kiosk.printing.jobs import print_next
 from kiosk.printing.layout import Layout
 from kiosk.web.printing import SETTINGS
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW, fresh_form
 from tests.server import KioskCommandFailed, run_kiosk
-from tests.web.staff_helpers import create_staff_and_desks, csrf_of, log_in, pick_desk, post
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW, fresh_form
+from tests.support.staff import create_staff_and_desks, csrf_of, log_in, pick_desk, post
 from tests.web.test_medical import GOOD_DONATION, GOOD_SCREENING
 
 FR = {"Accept-Language": "fr"}
@@ -148,7 +148,7 @@ class TestWithoutPrinter:
             create_staff_and_desks(app)
         client = app.test_client()
         form = fresh_form(client)
-        from tests.conftest import VALID_DONOR
+        from tests.support.factories import VALID_DONOR
 
         token = token_of(client.post("/kiosk/register", data={**form, **VALID_DONOR}))
         assert all_jobs(app) == []
@@ -293,7 +293,7 @@ class TestCommand:
 
 
 def _raster_widths(data: bytes) -> list[int]:
-    from tests.unit.test_printing import raster_widths
+    from tests.support.escpos import raster_widths
 
     return raster_widths(data)
 

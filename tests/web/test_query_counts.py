@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from kiosk.db import db
-from tests.web.staff_helpers import create_staff_and_desks, csrf_of, log_in, pick_desk
+from tests.support.staff import create_staff_and_desks, csrf_of, log_in, pick_desk
 
 HTMX = {"HX-Request": "true"}
 SCREENING = {

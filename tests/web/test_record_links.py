@@ -14,8 +14,8 @@ from kiosk.domain.campaigns import CampaignDetails, close_campaign, open_campaig
 from kiosk.domain.queue import Actor
 from kiosk.domain.registration import find_visit_by_key, is_row_id, typed_queue_number
 from kiosk.models import Screening, Visit
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
-from tests.web.staff_helpers import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}

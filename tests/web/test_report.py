@@ -10,15 +10,16 @@ import pytest
 
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
-from kiosk.domain.export import MANIFEST, visit_rows
-from kiosk.domain.figures import session_figures
+from kiosk.domain.exchange.columns import MANIFEST
+from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.rows import visit_rows
 from kiosk.domain.staff import add_staff
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign
 from kiosk.web.report import Chart, bar_chart, nice_step
-from tests.conftest import CAMPAIGN_DAY, FROZEN_NOW
-from tests.unit.test_export import ZONE, arrive, bundle_of, members, simulate_day
-from tests.web.staff_helpers import PASSWORD, ROLES, log_in
+from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.simulated_day import ZONE, arrive, bundle_of, members, simulate_day
+from tests.support.staff import PASSWORD, ROLES, log_in
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kiosk.db import db, write_transaction
 from kiosk.models import Event, Visit
-from tests.web.staff_helpers import create_staff_and_desks, csrf_of, log_in, pick_desk, post
+from tests.support.staff import create_staff_and_desks, csrf_of, log_in, pick_desk, post
 
 HTMX = {"HX-Request": "true"}
 FR = {"Accept-Language": "fr"}
@@ -351,7 +351,7 @@ class TestCoordinator:
         assert client.get("/staff/admin").text.count("<li><bdi>") == 3
 
     def test_reception_registers_a_walk_in_donor_under_its_own_name(self, staffed, login_as):
-        from tests.conftest import VALID_DONOR, fresh_form
+        from tests.support.factories import VALID_DONOR, fresh_form
 
         client = login_as("reception")
         response = client.post("/kiosk/register", data={**fresh_form(client), **VALID_DONOR})

@@ -69,12 +69,12 @@ def test_print_css_has_receipt_page_sizes(app):
 
 
 def test_the_ticket_uses_the_configured_paper(make_app, clock):
-    from tests.conftest import fresh_form
+    from tests.support.factories import fresh_form
 
     app = make_app(TICKET_PAPER="58mm")
     from kiosk.db import db
     from kiosk.domain.campaigns import CampaignDetails, open_campaign
-    from tests.conftest import CAMPAIGN_DAY, VALID_DONOR
+    from tests.support.factories import CAMPAIGN_DAY, VALID_DONOR
 
     with app.app_context():
         open_campaign(db.session, CampaignDetails("D", "K", CAMPAIGN_DAY), clock())

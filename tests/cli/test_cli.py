@@ -7,21 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from kiosk.cli import cli
 
 
 @pytest.fixture
-def kiosk(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, list(args), prog_name="kiosk")
-
-    return invoke
+def kiosk(tmp_path, kiosk_command):
+    return kiosk_command(tmp_path / "instance")
 
 
 def test_any_command_on_an_empty_instance_creates_the_database(kiosk, tmp_path):

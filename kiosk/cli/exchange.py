@@ -1,17 +1,16 @@
-"""`kiosk export`: the end-of-day bundle for the regional centre, and `kiosk export verify`
-(also `kiosk verify-export`, the same command).
+"""`kiosk export` (and `kiosk export verify`, also `kiosk verify-export`): the end-of-day
+bundle for the regional centre; `kiosk import donors`: the centre's list of known donors, loaded
+at the venue; `kiosk central`: the centre merges the venues' bundles into the database that
+DATABASE_URL names (PostgreSQL at the centre; SQLite works too) and writes the list of known
+donors for the next campaign.
 
-Registered on the `kiosk` command with `cli.add_command(export_group)` and
-`cli.add_command(verify_command, VERIFY_EXPORT)`. Verifying needs no database, so only the
-export itself loads the app. A passphrase comes from an environment variable, never from the
-command line, where other users of the machine and the shell's history would see it.
+Verifying needs no database, so only the export itself loads the app. A passphrase comes from an
+environment variable, never from the command line, where other users of the machine and the
+shell's history would see it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,43 +18,43 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from kiosk.cli.common import (
+    PASSPHRASE_ENV_HELP,
+    passphrase_from,
+    typing_actor,
+    write_atomically,
+)
 from kiosk.db import db
-from kiosk.domain.export import (
-    PASSPHRASE_MIN_LENGTH,
+from kiosk.domain.exchange.bundle import (
     campaign_to_export,
     default_day,
     prepare_export,
     record_export,
-    verify_bundle,
 )
+from kiosk.domain.exchange.central import (
+    BundleImport,
+    ImportRefused,
+    donor_list,
+    import_bundles,
+    read_bundle,
+)
+from kiosk.domain.exchange.donor_list import import_donors
+from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
+from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.timezones import venue_zone
 
 VERIFY_EXPORT = "verify-export"
-CLI_ACTOR = "coordinator"  # in the audit log, when the shell does not say who runs the command
+
 HEALTH_DATA_WARNING = (
     "warning: {path} is not encrypted and holds donors' health data: encrypt it with "
     "--passphrase-env VAR (AES-256, opens in 7-Zip), or keep it on an encrypted drive, hand it "
     "over in person, and delete copies you no longer need"
 )
+
 ENCRYPTED_NOTE = (
     "{path} is encrypted with AES-256: open it with 7-Zip and the passphrase; give the "
     "passphrase by another way than the file (say it, or send it separately)"
 )
-# Reviewed (bandit B105): help text naming the setting, not a password.
-PASSPHRASE_ENV_HELP = "The environment variable that holds the passphrase (never the passphrase)."  # nosec B105
-
-
-def passphrase_from(variable: str | None) -> str | None:
-    """The passphrase held by the environment variable named `variable`, if one is named."""
-    if variable is None:
-        return None
-    passphrase = os.environ.get(variable, "")
-    if not passphrase:
-        raise click.BadParameter(
-            f"the environment variable {variable} is not set or empty; set it to the passphrase",
-            param_hint="'--passphrase-env'",
-        )
-    return passphrase
 
 
 @click.group("export", cls=AppGroup, invoke_without_command=True)
@@ -139,9 +138,8 @@ def _export(
         raise click.ClickException(f"{out} exists already; add --force to replace it")
     export = prepare_export(db.session, campaign, day, now, zone, passphrase)
     write_atomically(out, export.data)
-    record_export(
-        db.session, campaign, day, export, os.environ.get("USER") or CLI_ACTOR, "server", now
-    )
+    actor = typing_actor()
+    record_export(db.session, campaign, day, export, actor.name, actor.device, now)
     click.echo(f"Exported {campaign.code} ({day}) to {out}: {_describe(export.manifest)}")
     if passphrase is None:
         click.echo(HEALTH_DATA_WARNING.format(path=out), err=True)
@@ -167,35 +165,6 @@ def _describe(manifest: dict) -> str:
     )
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """A temporary file beside the target (readable by its owner only), synced, then renamed:
-    the target is either the old file or the whole new one, never half of it."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise click.ClickException(f"no folder {folder}")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
-    except OSError as error:
-        raise click.ClickException(f"cannot write in {folder}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        _remove(temporary)
-        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
-    except BaseException:
-        _remove(temporary)
-        raise
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
 @export_group.command("verify", with_appcontext=False)
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--passphrase-env", "passphrase_env", metavar="VAR", help=PASSPHRASE_ENV_HELP)
@@ -215,3 +184,102 @@ def verify_command(ctx: click.Context, bundle: Path, passphrase_env: str | None)
     for problem in report.problems:
         click.echo(f"{bundle}: {problem}", err=True)
     ctx.exit(1)
+
+
+@click.group("import", cls=AppGroup)
+def import_group() -> None:
+    """Load data from the regional centre."""
+
+
+@import_group.command("donors")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_donors_command(csv_file: str) -> None:
+    """Load the centre's list of known donors (see the README for the columns)."""
+    app = current_app
+    venue_now = app.config["CLOCK"]().astimezone(venue_zone(app.config["TIMEZONE"]))
+    report = import_donors(db.session, csv_file, venue_now)
+    for problem in report.problems:
+        click.echo(f"{csv_file}:{problem.line}: {problem.message}", err=True)
+    click.echo(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.problems)} problems"
+    )
+
+
+@click.group("central", cls=AppGroup)
+def central_group() -> None:
+    """The regional centre's database: merge the venues' bundles, list the known donors."""
+
+
+@central_group.command("import")
+@click.argument(
+    "bundles", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--passphrase-env", "passphrase_env", metavar="VAR", help=PASSPHRASE_ENV_HELP)
+def import_command(bundles: tuple[Path, ...], passphrase_env: str | None) -> None:
+    """Check the bundles, then load them in one go: all of them, or none if one is refused."""
+    passphrase = passphrase_from(passphrase_env)
+    read = []
+    for path in bundles:
+        try:
+            read.append(read_bundle(str(path), _read(path), passphrase))
+        except ImportRefused as refused:
+            raise click.ClickException(f"{path}: {refused}; nothing imported") from None
+    try:
+        reports = import_bundles(db.session, read, current_app.config["CLOCK"]())
+    except ImportRefused as refused:
+        raise click.ClickException(f"{refused}; nothing imported") from None
+    for report in reports:
+        click.echo(_bundle_line(report))
+        for conflict in report.conflicts:
+            click.echo(f"  {conflict.describe()}")
+    click.echo(_summary(reports))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+
+
+def _bundle_line(report: BundleImport) -> str:
+    where = f"{report.name}: {report.campaign_code} {report.day}"
+    if report.already_imported_at is not None:
+        when = report.already_imported_at.isoformat(timespec="seconds")
+        return f"{where}: imported already on {when}; nothing changed"
+    return (
+        f"{where}: {report.visits} visits, {report.donations} donations, "
+        f"{report.deferrals} deferrals, {report.events} events; donors: {report.new_donors} new, "
+        f"{report.known_donors} known, {report.without_cin} without CIN; "
+        f"{len(report.conflicts)} conflicts"
+    )
+
+
+def _summary(reports: list[BundleImport]) -> str:
+    imported = [report for report in reports if report.already_imported_at is None]
+    return (
+        f"{len(reports)} bundles: {len(imported)} imported, "
+        f"{len(reports) - len(imported)} already there; "
+        f"{sum(r.visits for r in imported)} visits, {sum(r.donations for r in imported)} "
+        f"donations, {sum(len(r.conflicts) for r in imported)} conflicts"
+    )
+
+
+@central_group.command("donors")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The CSV file to write (the format `kiosk import donors` reads).",
+)
+def donors_command(out: Path) -> None:
+    """Write the known donors, with their history, for the next campaign's `kiosk import
+    donors`."""
+    listing = donor_list(db.session)
+    write_atomically(out, listing.csv)
+    click.echo(
+        f"Wrote {listing.donors} donors to {out} "
+        f"({listing.without_cin} donor records without a CIN left out)"
+    )
+    click.echo(f"warning: {out} holds personal data: keep it safe", err=True)

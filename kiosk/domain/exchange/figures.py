@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from statistics import median
 
-from kiosk.domain.donor_import import BLOOD_GROUPS
+from kiosk.domain.exchange.donor_list import BLOOD_GROUPS
 from kiosk.domain.medical import ADVERSE_EVENTS, DEFERRAL_REASONS, DONATION_OUTCOMES
 from kiosk.domain.validation import CATEGORIES, SEXES
 

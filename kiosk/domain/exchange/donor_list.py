@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.donor_history import Deferral, add_history
 from kiosk.domain.validation import (
     CATEGORIES,
     NAME_MAX_LENGTH,
@@ -377,29 +378,18 @@ def _new_donor(row: DonorRow, now: datetime) -> Donor:
 
 
 def _merge(donor: Donor, row: DonorRow) -> bool:
-    """Brings a known donor up to the row; whether anything changed."""
+    """Brings a known donor up to the row; whether anything changed. History only grows
+    (donor_history.py): a later donation, a stronger deferral."""
     wanted: dict[str, Any] = {
         "first_name": row.first_name,
         "last_name": row.last_name,
         "sex": row.sex,
-        "last_donation_on": _later(donor.last_donation_on, row.last_donation_on),
     }
     if row.blood_group:
         wanted["blood_group"] = row.blood_group
-    ours, theirs = _deferral_strength(donor), _deferral_strength(row)
-    if theirs > ours or (theirs == ours and row.deferral_reason):
-        wanted["deferred_until"] = row.deferred_until
-        wanted["deferred_permanently"] = row.deferred_permanently
-        wanted["deferral_reason"] = row.deferral_reason
     changed = {name: value for name, value in wanted.items() if getattr(donor, name) != value}
     for name, value in changed.items():
         setattr(donor, name, value)
-    return bool(changed)
-
-
-def _later(ours: date | None, theirs: date | None) -> date | None:
-    return max((day for day in (ours, theirs) if day is not None), default=None)
-
-
-def _deferral_strength(record: Donor | DonorRow) -> tuple[bool, date]:
-    return bool(record.deferred_permanently), record.deferred_until or date.min
+    deferral = Deferral(row.deferred_permanently, row.deferred_until, row.deferral_reason)
+    grew = add_history(donor, donated_on=row.last_donation_on, deferral=deferral)
+    return bool(changed) or grew

@@ -10,22 +10,22 @@ import zipfile
 import pytest
 import pyzipper
 
-from kiosk.domain.export import (
-    MANIFEST,
-    VISITS_CSV,
-    BundleProblem,
-    bundle_members,
-    read_manifest,
-    verify_bundle,
-    zip_bytes,
-)
-from tests.unit import test_export
-from tests.unit.test_export import bundle_of, members
+from kiosk.db import db
+from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.exchange.columns import MANIFEST, VISITS_CSV
+from kiosk.domain.exchange.files import zip_bytes
+from kiosk.domain.exchange.verify import BundleProblem, bundle_members, read_manifest, verify_bundle
+from tests.support.simulated_day import bundle_of, members, simulate_day
 
 PASSPHRASE = "sel-et-sucre 2026"
-# The simulated day of the export's tests: its campaign, and `kiosk …` after it.
-campaign_id = test_export.campaign_id
-kiosk = test_export.kiosk
+
+
+@pytest.fixture
+def kiosk(app, tmp_path, kiosk_command):
+    """`kiosk …` on the app's instance, after the simulated day."""
+    with app.app_context():
+        simulate_day(current_campaign(db.session).id)
+    return kiosk_command(tmp_path / "instance")
 
 
 def encrypted_bundle(campaign_id: int) -> bytes:

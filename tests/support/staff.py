@@ -5,7 +5,7 @@ from __future__ import annotations
 from kiosk.db import db
 from kiosk.domain.queue import add_desk
 from kiosk.domain.staff import add_staff
-from tests.conftest import FROZEN_NOW, hidden_value
+from tests.support.factories import FROZEN_NOW, hidden_value
 
 PASSWORD = "correct horse"
 DESKS = {"Médecin 1": "interview", "Médecin 2": "interview", "Fauteuil 1": "collection"}

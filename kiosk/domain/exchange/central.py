@@ -33,27 +33,25 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
-from kiosk.domain.donor_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from kiosk.domain.export import (
+from kiosk.domain.audit_events import audit_event
+from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history
+from kiosk.domain.exchange import columns
+from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
     EVENTS_CSV,
     MANIFEST,
-    SCHEMA_VERSION,
     VISIT_COLUMNS,
     VISITS_JSON,
-    BundleProblem,
-    bundle_members,
-    csv_bytes,
-    verify_bundle,
+    schema_version_problem,
 )
-from kiosk.domain.journey import Stage
-from kiosk.domain.medical import ADVERSE_EVENTS, DECISIONS, DONATION_OUTCOMES
+from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from kiosk.domain.exchange.files import csv_bytes
+from kiosk.domain.exchange.verify import BundleProblem, bundle_members, verify_bundle
 from kiosk.models import (
     Campaign,
     Desk,
     Donation,
     Donor,
-    Event,
     ImportedBundle,
     Screening,
     Visit,
@@ -63,39 +61,6 @@ DONOR_LIST_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 # The outcomes that give blood: a failed venipuncture does not count as a donation.
 BLOOD_GIVEN = ("complete", "partial")
 _BATCH = 500  # values per IN (…) query, well under SQLite's limit on bound parameters
-
-_DATES = ("campaign_date", "birth_date", "deferral_until")
-_TIMES = ("registered_at", "called_interview_at", "donation_started_at", "donation_ended_at")
-_WHOLE = ("queue_number", "age", "systolic", "diastolic", "pulse", "volume_ml", "wait_minutes")
-_DECIMAL = ("weight_kg", "hemoglobin_g_dl")
-_REQUIRED = (
-    "campaign_code",
-    "campaign_date",
-    "queue_number",
-    "registered_at",
-    "last_name",
-    "first_name",
-    "sex",
-    "birth_date",
-    "category",
-    "stage_final",
-)
-_CHOICES: dict[str, Sequence[str]] = {
-    "sex": ("F", "M"),
-    "stage_final": tuple(Stage),
-    "decision": DECISIONS,
-    "donation_outcome": DONATION_OUTCOMES,
-    "adverse_event": ADVERSE_EVENTS,
-}
-_SCREENING_NEEDS = ("weight_kg", "systolic", "diastolic", "pulse", "hemoglobin_g_dl")
-_DONATION_NEEDS = (
-    "bag_number",
-    "bag_type",
-    "volume_ml",
-    "donation_started_at",
-    "donation_ended_at",
-    "adverse_event",
-)
 
 
 class ImportRefused(ValueError):
@@ -194,12 +159,9 @@ def _json_object(content: bytes, name: str) -> dict[str, Any]:
 
 
 def _check_version(version: Any, name: str) -> None:
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ImportRefused(f"{name} has no valid schema_version")
-    if version > SCHEMA_VERSION:
-        raise ImportRefused(
-            f"{name}: schema version {version} is newer than this Nabd reads ({SCHEMA_VERSION})"
-        )
+    problem = schema_version_problem(version, name)
+    if problem is not None:
+        raise ImportRefused(problem)
 
 
 def _campaign_summary(summary: Any) -> dict[str, str]:
@@ -219,15 +181,15 @@ def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
     if missing:
         raise ImportRefused(f"{where} lacks {', '.join(missing)}")
     typed = {column: _typed(column, row[column], where) for column in VISIT_COLUMNS}
-    for column in _REQUIRED:
+    for column in columns.REQUIRED:
         if typed[column] is None:
             raise ImportRefused(f"{where}: {column} is empty")
     if typed["campaign_code"] != campaign_code:
         raise ImportRefused(f"{where} belongs to campaign {typed['campaign_code']}")
     if typed["decision"] is not None:
-        _require(typed, _SCREENING_NEEDS, f"{where} (screened)")
+        _require(typed, columns.SCREENING_NEEDS, f"{where} (screened)")
     if typed["donation_outcome"] is not None:
-        _require(typed, _DONATION_NEEDS, f"{where} (donation)")
+        _require(typed, columns.DONATION_NEEDS, f"{where} (donation)")
     return typed
 
 
@@ -241,25 +203,27 @@ def _typed(column: str, value: Any, where: str) -> Any:
     if value is None:
         return None
     try:
-        if column in _DATES:
+        kind = columns.kind_of(column)
+        if kind == "date":
             return date.fromisoformat(_text(value))
-        if column in _TIMES:
+        if kind == "time":
             return _aware_time(value)
-        if column in _WHOLE:
+        if kind == "whole":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError("not a whole number")
             return value
-        if column in _DECIMAL:
+        if kind == "decimal":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError("not a number")
             return float(value)
-        if column == "first_time":
+        if kind == "flag":
             if not isinstance(value, bool):
                 raise ValueError("not true or false")
             return value
         text = _text(value)
-        if column in _CHOICES and text not in _CHOICES[column]:
-            raise ValueError(f"{text!r} is not one of {', '.join(_CHOICES[column])}")
+        choices = columns.CHOICES.get(column)
+        if choices is not None and text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
         return text
     except ValueError as error:
         raise ImportRefused(f"{where}: {column}: {error}") from None
@@ -579,19 +543,13 @@ def _add_history(donor: Donor, row: Mapping[str, Any]) -> None:
     """History only grows: a later donation, a stronger deferral."""
     if donor.blood_group is None and row["declared_blood_group"] is not None:
         donor.blood_group = row["declared_blood_group"]
-    if row["donation_outcome"] in BLOOD_GIVEN:
-        day = row["campaign_date"]
-        donor.last_donation_on = max(donor.last_donation_on or day, day)
-    if row["decision"] == "deferred_permanent":
-        if not donor.deferred_permanently:
-            donor.deferral_reason = row["deferral_reason"]
-        donor.deferred_permanently = True
-    elif row["decision"] == "deferred_temporary":
-        until = row["deferral_until"]
-        if until is not None and until > (donor.deferred_until or date.min):
-            donor.deferred_until = until
-            if not donor.deferred_permanently:
-                donor.deferral_reason = row["deferral_reason"]
+    donated_on = row["campaign_date"] if row["donation_outcome"] in BLOOD_GIVEN else None
+    deferral = NO_DEFERRAL
+    if row["decision"] in ("deferred_permanent", "deferred_temporary"):
+        permanent = row["decision"] == "deferred_permanent"
+        until = None if permanent else row["deferral_until"]
+        deferral = Deferral(permanent, until, row["deferral_reason"])
+    add_history(donor, donated_on=donated_on, deferral=deferral)
 
 
 def _import_events(
@@ -608,13 +566,13 @@ def _import_events(
                     f"({row['campaign_date']}), a visit {VISITS_JSON} does not hold"
                 )
         session.add(
-            Event(
-                at=row["at"],
+            audit_event(
+                row["at"],
+                row["actor"],
+                row["device"] or "",
+                row["action"],
                 campaign_id=campaign.id,
                 visit=visit,
-                actor=row["actor"],
-                device=row["device"] or "",
-                action=row["action"],
                 from_stage=row["from_stage"],
                 to_stage=row["to_stage"],
                 desk=_desk(session, row, desks),

@@ -27,17 +27,14 @@ from kiosk.backups import (
     start_backup_worker,
     take_backup,
 )
+from kiosk.cli.common import typing_actor
 from kiosk.config import instance_folder, load_settings
 from kiosk.db import db
-from kiosk.domain.retention import confirm_export_received, plan_purge, purge
+from kiosk.domain.retention import plan_purge, purge
 
 NOT_SQLITE = (
     "backups here are for the SQLite database; back up PostgreSQL with its own tools (pg_dump)"
 )
-
-
-def _actor() -> str:
-    return os.environ.get("USER") or "coordinator"
 
 
 def start_server_backups(app: Flask) -> str:
@@ -115,21 +112,6 @@ def backup_restore(backup: Path, yes: bool) -> None:
         click.echo(f"The replaced database is kept in {aside}")
 
 
-@click.command("confirm-received")
-@click.argument("code")
-@with_appcontext
-def confirm_received_command(code: str) -> None:
-    """Record that the regional centre received campaign CODE's export (retention starts)."""
-    app = current_app
-    campaign = confirm_export_received(db.session, code, _actor(), "server", app.config["CLOCK"]())
-    received = campaign.export_received_at.date().isoformat()
-    days = app.config["RETENTION_DAYS"]
-    click.echo(
-        f"{campaign.code}: export received on {received}; its visits may be purged "
-        f"{days} days later (kiosk purge)"
-    )
-
-
 @click.command("purge")
 @click.option(
     "--before",
@@ -159,7 +141,8 @@ def purge_command(before: datetime, yes: bool) -> None:
             abort=True,
         )
     ids = [campaign.id for campaign in plan.purgeable]
-    purged = purge(db.session, ids, day, _actor(), "server", now, days)
+    actor = typing_actor()
+    purged = purge(db.session, ids, day, actor.name, actor.device, now, days)
     counts = ", ".join(f"{value} {key}" for key, value in purged.counts.items())
     click.echo(f"Purged {', '.join(purged.campaigns)}: {counts}")
     click.echo(_drop_old_backups(app))

@@ -19,26 +19,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from kiosk import create_app
-from kiosk.cli import cli
 from kiosk.db import db
-from kiosk.domain.central import ImportRefused, import_bundles, read_bundle
-from kiosk.domain.export import (
-    EVENTS_CSV,
-    MANIFEST,
-    VISITS_JSON,
-    build_bundle,
-    bundle_members,
-    file_entry,
-    read_manifest,
-    verify_bundle,
-    zip_bytes,
-)
+from kiosk.domain.exchange.bundle import build_bundle
+from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
+from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.files import file_entry, zip_bytes
+from kiosk.domain.exchange.verify import bundle_members, read_manifest, verify_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
-from tests.central_day import DAY, ZONE, person, venue_bundle
+from tests.support.venue_day import DAY, ZONE, person, venue_bundle
 
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 PASSPHRASE = "sept mots pour le centre"
@@ -243,15 +234,8 @@ def test_donors_of_two_campaigns_are_merged_by_cin_and_a_conflict_is_reported(
 
 
 @pytest.fixture
-def centre_cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "centre"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'centre.sqlite3'}")
-    runner = CliRunner()
-
-    def invoke(*args, **env):
-        return runner.invoke(cli, list(args), prog_name="kiosk", env=env)
-
-    return invoke
+def centre_cli(tmp_path, kiosk_command):
+    return kiosk_command(tmp_path / "centre", f"sqlite:///{tmp_path / 'centre.sqlite3'}")
 
 
 def test_the_donor_list_imports_back_into_a_venue(centre_cli, tmp_path, monkeypatch):

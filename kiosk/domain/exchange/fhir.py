@@ -27,14 +27,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.domain.export import (
-    Row,
-    Value,
-    _visits_in_scope,
-    floats_written_alike,
-    iso_time,
-    json_bytes,
-)
+from kiosk.domain.exchange.columns import Row, Value
+from kiosk.domain.exchange.files import floats_written_alike, json_bytes
+from kiosk.domain.exchange.rows import iso_time, visits_in_scope
 from kiosk.domain.journey import FINAL_STAGES, Stage
 from kiosk.domain.questionnaire import Answer, answers_from_json, load_questions
 from kiosk.models import Screening, Visit
@@ -147,6 +142,17 @@ def fhir_json(
     return out.getvalue(), dict(sorted(types.items()))
 
 
+def count_resources(fhir: Any) -> dict[str, int]:
+    """The resources of a FHIR Bundle by type; ValueError if it is not one."""
+    if not isinstance(fhir, dict) or fhir.get("resourceType") != "Bundle":
+        raise ValueError("not a FHIR Bundle")
+    entries = fhir.get("entry", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ValueError("the Bundle's entries are not a list of objects")
+    types = Counter(str((entry.get("resource") or {}).get("resourceType")) for entry in entries)
+    return dict(sorted(types.items()))
+
+
 ENTRY_INDENT = b"\n    "
 
 
@@ -191,7 +197,7 @@ def visit_extras(
             Screening.at,
         )
         .outerjoin(Screening, Screening.visit_id == Visit.id)
-        .where(*_visits_in_scope(campaign_id, day))
+        .where(*visits_in_scope(campaign_id, day))
     )
     return {
         f"{queue_day.isoformat()}/{number}": VisitExtras(

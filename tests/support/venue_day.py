@@ -17,7 +17,7 @@ from pathlib import Path
 from kiosk import create_app
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import CampaignDetails, open_campaign
-from kiosk.domain.export import build_bundle
+from kiosk.domain.exchange.bundle import build_bundle
 from kiosk.domain.journey import transition
 from kiosk.domain.medical import (
     clean_donation,

@@ -1,0 +1,53 @@
+"""`kiosk run`: serve the app with waitress, with the printer's and the backups' threads."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import ScriptInfo, pass_script_info
+
+from kiosk.backups import hold_server_lock
+from kiosk.cli.backup import start_server_backups
+from kiosk.cli.campaign import default_campaign, describe
+from kiosk.db import db
+from kiosk.domain.campaigns import ensure_open_campaign
+from kiosk.network import base_url_for
+from kiosk.printing.worker import configured_printer, start_worker
+
+# (label, endpoint) of the pages printed at start-up, for those the app has.
+START_PAGES = (
+    ("Kiosk (this tablet)", "kiosk.start"),
+    ("Staff (phones, laptops)", "staff.index"),
+    ("Display (TV)", "display.show"),
+)
+
+
+@click.command("run")
+@click.option("--host", help="Address to listen on (default 0.0.0.0, or HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 5000, or PORT).")
+@pass_script_info
+def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
+    """Serve the app with waitress; opens a campaign for today if none is open."""
+    import waitress
+
+    app = info.load_app()
+    host = host or app.config["HOST"]
+    port = port or int(app.config["PORT"])
+    app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)
+    with app.app_context():
+        campaign = ensure_open_campaign(db.session, default_campaign(app), app.config["CLOCK"]())
+        click.echo(f"Nabd is open for {describe(campaign)}")
+        base = app.config["BASE_URL"]
+        for label, endpoint in START_PAGES:
+            if endpoint in app.view_functions:
+                rule = next(app.url_map.iter_rules(endpoint))
+                click.echo(f"  {label:<26} {base}{rule.rule}")
+        click.echo(f"  QR codes on tickets point to {base}")
+        printer = configured_printer(app)
+        if printer is not None:
+            start_worker(app, printer)
+            click.echo(f"  Tickets print on {printer.describe()}")
+        click.echo(start_server_backups(app))
+        click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
+    # Held until the process ends: `kiosk backup restore` refuses while the server runs.
+    app.extensions["nabd_server_lock"] = hold_server_lock(app.instance_path)
+    waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")

@@ -1,0 +1,247 @@
+"""The check of a bundle against its manifest: every file there with its size and SHA-256,
+nothing else, and the counts (visits, figures, FHIR resources) those of the files. Opens plain
+and encrypted bundles alike (`bundle_members`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyzipper
+
+from kiosk.domain.exchange.columns import FHIR_JSON, MANIFEST, VISITS_JSON, schema_version_problem
+from kiosk.domain.exchange.fhir import count_resources
+from kiosk.domain.exchange.figures import session_figures
+
+MANIFEST_MAX_BYTES = 1_000_000
+# What the files of one bundle may take once unpacked: a day is a few megabytes.
+BUNDLE_MAX_BYTES = 500_000_000
+
+# What reading a damaged or foreign ZIP can raise.
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    pyzipper.BadZipFile,  # pyzipper's own copy of zipfile, with its own exceptions
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
+class BundleProblem(ValueError):
+    """A bundle that cannot be checked any further; the message says why."""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    problems: list[str] = field(default_factory=list)
+    files: int = 0  # files checked against the manifest
+    encrypted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def bundle_members(data: bytes, passphrase: str | None = None) -> dict[str, bytes]:
+    """Every file of a bundle by name, in the ZIP's order, decrypted with the passphrase if the
+    bundle is encrypted. A plain bundle opens whether a passphrase is given or not (it protects
+    nothing there; `verify_bundle` says whether a bundle was encrypted). BundleProblem, with a
+    one-line message, for anything that is not a whole, readable bundle."""
+    return _read_bundle(data, passphrase)[0]
+
+
+def read_manifest(data: bytes, passphrase: str | None = None) -> dict[str, Any]:
+    """The manifest of a bundle, checked for shape; BundleProblem if there is none to trust."""
+    return _manifest(bundle_members(data, passphrase))
+
+
+def verify_bundle(data: bytes, passphrase: str | None = None) -> VerifyReport:
+    """Every file the manifest lists is there with its size and SHA-256, nothing else is, and the
+    counts agree with the files. A damaged or foreign file gives problems, never an exception."""
+    try:
+        members, encrypted = _read_bundle(data, passphrase)
+        manifest = _manifest(members)
+    except BundleProblem as problem:
+        return VerifyReport([str(problem)])
+    listed = manifest["files"]
+    problems = [
+        problem
+        for name, expected in listed.items()
+        for problem in _member_problems(members, name, expected)
+    ]
+    problems += [
+        f"{name}: in the ZIP but not in the manifest"
+        for name in members
+        if name != MANIFEST and name not in listed
+    ]
+    if not problems:
+        problems += _count_problems(members, manifest)
+    return VerifyReport(problems, len(listed), encrypted)
+
+
+def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes], bool]:
+    """The members, and whether they were encrypted."""
+    try:
+        with pyzipper.AESZipFile(io.BytesIO(data)) as bundle:
+            infos = bundle.infolist()
+            _check_listing(infos)
+            encrypted = _encrypted(infos)
+            if encrypted and not passphrase:
+                raise BundleProblem("the bundle is encrypted: its passphrase is needed")
+            password = passphrase.encode("utf-8") if encrypted and passphrase else None
+            members = {info.filename: _read_member(bundle, info, password) for info in infos}
+            return members, encrypted
+    except BundleProblem:
+        raise
+    except _UNREADABLE as error:
+        raise BundleProblem(f"not a readable ZIP file ({error})") from None
+
+
+def _check_listing(infos: Sequence[zipfile.ZipInfo]) -> None:
+    names = Counter(info.filename for info in infos)
+    for name, n in names.items():
+        if n > 1:
+            raise BundleProblem(f"{name}: appears {n} times in the ZIP")
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > BUNDLE_MAX_BYTES:
+        raise BundleProblem(
+            f"the files would take {unpacked} bytes unpacked, too many for a bundle"
+        )
+
+
+def _encrypted(infos: Sequence[zipfile.ZipInfo]) -> bool:
+    """All members are encrypted, or none is: a mix means someone changed the bundle."""
+    flags = {bool(info.flag_bits & 0x1) for info in infos}
+    if len(flags) > 1:
+        raise BundleProblem("some files of the ZIP are encrypted and some are not")
+    return flags == {True}
+
+
+def _read_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, password: bytes | None) -> bytes:
+    try:
+        return bundle.read(info, pwd=password)
+    except RuntimeError:
+        # What reading with a password that fails the check raises; the passphrase is the same
+        # for every member, so the first member tells.
+        if password is not None:
+            raise BundleProblem("wrong passphrase") from None
+        raise
+    except _UNREADABLE as error:
+        raise BundleProblem(f"{info.filename}: cannot be read ({error})") from None
+
+
+def _manifest(members: Mapping[str, bytes]) -> dict[str, Any]:
+    content = members.get(MANIFEST)
+    if content is None:
+        raise BundleProblem(f"{MANIFEST} is missing")
+    if len(content) > MANIFEST_MAX_BYTES:
+        raise BundleProblem(f"{MANIFEST} is too large ({len(content)} bytes)")
+    try:
+        manifest = json.loads(content.decode("utf-8"))
+    except ValueError as error:  # not UTF-8, not JSON
+        raise BundleProblem(f"{MANIFEST} is not valid JSON ({error})") from None
+    _check_manifest_shape(manifest)
+    return manifest
+
+
+def _check_manifest_shape(manifest: Any) -> None:
+    if not isinstance(manifest, dict):
+        raise BundleProblem(f"{MANIFEST} is not a JSON object")
+    problem = schema_version_problem(manifest.get("schema_version"), MANIFEST)
+    if problem is not None:  # the manifest is the bundle: its name goes without saying
+        raise BundleProblem(problem.removeprefix(f"{MANIFEST}: "))
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(map(_is_file_entry, files.values())):
+        raise BundleProblem(f"{MANIFEST} has no valid list of files")
+
+
+def _is_file_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and isinstance(entry.get("bytes"), int)
+        and not isinstance(entry.get("bytes"), bool)
+    )
+
+
+def _member_problems(
+    members: Mapping[str, bytes], name: str, expected: Mapping[str, Any]
+) -> list[str]:
+    content = members.get(name)
+    if content is None:
+        return [f"{name}: listed in the manifest but missing"]
+    if len(content) != expected["bytes"]:
+        return [f"{name}: {len(content)} bytes, the manifest says {expected['bytes']}"]
+    if hashlib.sha256(content).hexdigest() != expected["sha256"].lower():
+        return [f"{name}: SHA-256 does not match the manifest"]
+    return []
+
+
+def _count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
+    """The number of visits in the manifest is the number in visits.json, its figures (when it
+    has any) are those of these visits, and its FHIR resources those in fhir.json."""
+    if VISITS_JSON not in manifest["files"]:
+        return []
+    try:
+        visits = json.loads(members[VISITS_JSON].decode("utf-8"))["visits"]
+        counted = manifest["counts"]["visits"]
+    except (ValueError, KeyError, TypeError) as error:
+        return [f"{VISITS_JSON} or the manifest's counts cannot be read ({error})"]
+    if not isinstance(visits, list):
+        return [f"{VISITS_JSON} holds no list of visits"]
+    if counted != len(visits):
+        return [f"the manifest counts {counted} visits, {VISITS_JSON} holds {len(visits)}"]
+    problems = _figure_problems(manifest, visits)
+    del visits  # ten thousand rows, not to be held while fhir.json is read
+    return problems + _fhir_count_problems(members, manifest)
+
+
+def _figure_problems(manifest: Mapping[str, Any], visits: list) -> list[str]:
+    """Only the sections the manifest has, and new known values only if they are 0: a later Nabd
+    that counts more still verifies an older bundle."""
+    listed = manifest.get("figures")
+    if listed is None:
+        return []
+    try:
+        figures = session_figures(visits)
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        return [f"{VISITS_JSON} holds visits whose figures cannot be counted ({error!r})"]
+    if not isinstance(listed, dict) or any(
+        not isinstance(items, dict)
+        or {item: n for item, n in figures.get(section, {}).items() if n or item in items} != items
+        for section, items in listed.items()
+    ):
+        return [f"the manifest's figures are not those of the visits in {VISITS_JSON}"]
+    return []
+
+
+def _fhir_count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
+    """The resources the manifest counts by type are those in fhir.json."""
+    if FHIR_JSON not in manifest["files"]:
+        return []
+    try:
+        fhir = json.loads(members[FHIR_JSON].decode("utf-8"), object_hook=_what_counting_reads)
+        found = count_resources(fhir)
+        counted = manifest["counts"]["fhir_resources"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return [f"{FHIR_JSON} or the manifest's counts cannot be read ({error})"]
+    if counted != found:
+        return [f"the manifest counts {counted} FHIR resources, {FHIR_JSON} holds {found}"]
+    return []
+
+
+def _what_counting_reads(item: dict[str, Any]) -> dict[str, Any]:
+    """Of each JSON object, only what `count_resources` reads: a day's fhir.json is some 90 MB,
+    whole it would take six times that in memory."""
+    return {key: item[key] for key in ("resourceType", "entry", "resource") if key in item}

@@ -1,0 +1,49 @@
+"""The bundle's columns are named once (columns.py), for the writer and the reader alike."""
+
+import pytest
+
+from kiosk.domain.exchange import columns
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        columns.DATES,
+        columns.TIMES,
+        columns.WHOLE,
+        columns.DECIMAL,
+        columns.FLAGS,
+        tuple(columns.CHOICES),
+        columns.REQUIRED,
+        columns.SCREENING_NEEDS,
+        columns.DONATION_NEEDS,
+    ],
+)
+def test_every_column_a_kind_names_is_a_visit_column(named):
+    assert set(named) <= set(columns.VISIT_COLUMNS)
+
+
+def test_a_column_has_one_kind():
+    kinds = [*columns.DATES, *columns.TIMES, *columns.WHOLE, *columns.DECIMAL, *columns.FLAGS]
+    assert len(kinds) == len(set(kinds))
+    assert columns.kind_of("birth_date") == "date"
+    assert columns.kind_of("registered_at") == "time"
+    assert columns.kind_of("queue_number") == "whole"
+    assert columns.kind_of("weight_kg") == "decimal"
+    assert columns.kind_of("first_time") == "flag"
+    assert columns.kind_of("last_name") == "text"
+
+
+@pytest.mark.parametrize(
+    ("version", "problem"),
+    [
+        (1, None),
+        (0, "visits.json has no valid schema_version"),
+        (True, "visits.json has no valid schema_version"),
+        ("1", "visits.json has no valid schema_version"),
+        (None, "visits.json has no valid schema_version"),
+        (2, "visits.json: schema version 2 is newer than this Nabd reads (1)"),
+    ],
+)
+def test_one_schema_version_check(version, problem):
+    assert columns.schema_version_problem(version, "visits.json") == problem
