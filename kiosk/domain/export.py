@@ -43,7 +43,7 @@ from kiosk.domain.export_xlsx import xlsx_bytes
 from kiosk.domain.figures import session_figures
 from kiosk.domain.journey import Stage
 from kiosk.domain.medical import DONATION_OUTCOMES, NOT_A_DONATION
-from kiosk.domain.validation import age_on
+from kiosk.domain.validation import Invalid, age_on, read_date
 from kiosk.models import Campaign, Desk, Donation, Donor, Event, Screening, Visit
 
 SCHEMA_VERSION = 1
@@ -142,6 +142,17 @@ def campaign_to_export(
 def default_day(campaign: Campaign, today: date) -> date:
     """Today while the campaign runs, its last day once it is over, its first day before."""
     return min(max(today, campaign.starts_on), campaign.ends_on)
+
+
+def clean_export_day(raw: str, campaign: Campaign) -> date:
+    """The day to export as the coordinator typed it (see `read_date`): one of the campaign's.
+    Invalid: date_required, date_invalid, date_incomplete, year_digits, day_outside_campaign."""
+    day = read_date(raw)
+    if day is None:
+        raise Invalid("date_required")
+    if not campaign.starts_on <= day <= campaign.ends_on:
+        raise Invalid("day_outside_campaign", start=campaign.starts_on, end=campaign.ends_on)
+    return day
 
 
 # --- building -----------------------------------------------------------------------------------

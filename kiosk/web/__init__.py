@@ -8,7 +8,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from kiosk.web import errors, i18n, security_headers
+from kiosk.web import dates, errors, i18n, security_headers
 from kiosk.web.messages import (
     ADVERSE_EVENT_LABELS,
     BAG_TYPE_LABELS,
@@ -35,6 +35,7 @@ def init_web(app: Flask) -> None:
     htmx.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    dates.init_app(app)
 
     from kiosk.web.auth import bp as auth_bp
     from kiosk.web.display import bp as display_bp
