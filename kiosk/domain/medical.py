@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -33,7 +33,14 @@ from kiosk.domain.eligibility import (
 )
 from kiosk.domain.journey import Stage, TransitionRefused, record_event, transition
 from kiosk.domain.questionnaire import answers_from_json
-from kiosk.domain.validation import FieldError, Invalid, has_hidden_characters
+from kiosk.domain.validation import (
+    FieldError,
+    Invalid,
+    date_text,
+    has_hidden_characters,
+    read_clock,
+    read_date,
+)
 from kiosk.models import Campaign, Donation, Donor, Screening, Visit
 
 # Values a living, standing adult can show; anything else is a typing mistake.
@@ -166,7 +173,7 @@ def clean_screening(
         reason = None
     if decision == "deferred_temporary":
         try:
-            until = _future_date(form.get("deferral_until") or "", today)
+            until = _future_date(date_text(form, "deferral_until"), today)
         except Invalid as invalid:
             errors["deferral_until"] = FieldError("deferral_until", invalid.code, invalid.params)
     note = _note(form, errors)
@@ -196,10 +203,9 @@ def _against_the_rules(decision: str, rules_verdict: str) -> bool:
 
 
 def _future_date(raw: str, today: date) -> date:
-    try:
-        value = date.fromisoformat(raw.strip())
-    except ValueError:
-        raise Invalid("date_invalid") from None
+    value = read_date(raw)
+    if value is None:
+        raise Invalid("date_required")
     if value <= today:
         raise Invalid("date_not_future")
     if value - today > MAX_DEFERRAL:
@@ -274,13 +280,16 @@ def _whole_number(form, name, bounds, errors) -> int | None:
 
 
 def _clock_time(form, name, day: date, zone: ZoneInfo, now: datetime, errors) -> datetime | None:
-    """HH:MM on the campaign day, at the venue."""
-    raw = (form.get(name) or "").strip()
+    """HH:MM (24-hour clock) on the campaign day, at the venue."""
     try:
-        moment = datetime.combine(day, time.fromisoformat(raw), tzinfo=zone)
-    except ValueError:
-        errors[name] = FieldError(name, "required" if not raw else "time_invalid")
+        clock = read_clock(form.get(name) or "")
+    except Invalid as invalid:
+        errors[name] = FieldError(name, invalid.code)
         return None
+    if clock is None:
+        errors[name] = FieldError(name, "required")
+        return None
+    moment = datetime.combine(day, clock, tzinfo=zone)
     if moment > now + timedelta(minutes=5):
         errors[name] = FieldError(name, "time_future")
         return None

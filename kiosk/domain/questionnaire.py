@@ -2,7 +2,8 @@
 
 The questions live in kiosk/rules/questionnaire.toml (see its header for the keys). A question is
 answered "yes" or "no"; a "yes_no_date" question also asks a date when the answer is "yes". The
-form fields are `q_<code>` and `q_<code>_date`.
+form fields are `q_<code>` and `q_<code>_date`, the date typed in three boxes (`q_<code>_day`,
+`q_<code>_month`, `q_<code>_year`) or given as YYYY-MM-DD.
 
 An answer other than the expected one gives a finding: a temporary deferral, a permanent one, or a
 review by the doctor, who always decides. A temporary deferral's `until` is the first day the donor
@@ -24,13 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kiosk.domain.validation import (
-    ARABIC_INDIC_DIGITS,
-    ISO_DATE,
-    QUESTION_PREFIX,
-    SEXES,
-    Invalid,
-)
+from kiosk.domain.validation import QUESTION_PREFIX, SEXES, Invalid, date_text, read_date
 
 QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "rules" / "questionnaire.toml"
 LAST_DONATION_CODE = "given_blood"
@@ -294,22 +289,16 @@ def _clean_answer(question: Question, form: Mapping[str, str], today: date) -> A
     if given == "no" or not question.asks_date:
         return Answer(given)
     try:
-        return Answer(given, clean_answer_date(form.get(question.date_field_name) or "", today))
+        return Answer(given, clean_answer_date(date_text(form, question.date_field_name), today))
     except Invalid as invalid:
         raise _FieldProblem(question.date_field_name, invalid.code) from None
 
 
 def clean_answer_date(raw: str, today: date) -> date:
-    """A date the donor gives with a "yes": YYYY-MM-DD (Arabic-Indic digits read), not ahead."""
-    text = raw.strip().translate(ARABIC_INDIC_DIGITS)
-    if not text:
+    """A date the donor gives with a "yes" (as `read_date` reads it), not ahead of today."""
+    day = read_date(raw)
+    if day is None:
         raise Invalid("date_required")
-    if not ISO_DATE.fullmatch(text):
-        raise Invalid("date_invalid")
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid("date_invalid") from None
     if day < EARLIEST_DATE:
         raise Invalid("date_invalid")
     if day > today:

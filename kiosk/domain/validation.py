@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 MIN_AGE = 18
@@ -109,15 +109,9 @@ def clean_sex(raw: str, today: date) -> str:
 
 
 def clean_birth_date(raw: str, today: date) -> date:
-    text = raw.strip().translate(_DIGITS)
-    if not text:
+    birth_date = read_date(raw)
+    if birth_date is None:
         raise Invalid("required")
-    if not _ISO_DATE.fullmatch(text):
-        raise Invalid("date_invalid")
-    try:
-        birth_date = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid("date_invalid") from None
     if birth_date > today:
         raise Invalid("date_future")
     age = age_on(birth_date, today)
@@ -128,16 +122,79 @@ def clean_birth_date(raw: str, today: date) -> date:
     return birth_date
 
 
+# --- dates typed in three boxes -------------------------------------------------------------------
+#
+# Every date a person types (a birth date, the date of a vaccine, the end of a deferral, the day to
+# export) is asked in three boxes: the day, the month by its name in the page's language, the year.
+# A browser's own date picker writes the month first or the day first depending on the browser, not
+# on the page: 01/12 was read as 12 January. The boxes of a field `<stem>_date` (or any other
+# name) are `<stem>_day`, `<stem>_month`, `<stem>_year`; a form without them may send the field
+# itself as YYYY-MM-DD, the one written form that cannot be misread (scripts and older pages).
+#
+# The boxes are joined into one text first (kept in the form's values, carried from one step of
+# the wizard to the next), then read by `read_date`, which every date field's check starts with.
+
+# What the join makes of boxes that hold no date; `read_date` turns each into its code.
+DATE_INCOMPLETE = "?incomplete"
+DATE_SHORT_YEAR = "?year"
+DATE_NOT_DIGITS = "?digits"
+_JOIN_PROBLEMS = {
+    DATE_INCOMPLETE: "date_incomplete",
+    DATE_SHORT_YEAR: "year_digits",
+    DATE_NOT_DIGITS: "date_invalid",
+}
+
+
+def date_part_names(name: str) -> tuple[str, str, str]:
+    """The names of a date field's three boxes: birth_date → birth_day, birth_month, birth_year;
+    deferral_until → deferral_until_day, …"""
+    stem = name.removesuffix("_date")
+    return f"{stem}_day", f"{stem}_month", f"{stem}_year"
+
+
+def date_text(form: Mapping[str, str], name: str) -> str:
+    """The date a form gives for `name`: its three boxes joined when any of them was sent, else the
+    field itself (YYYY-MM-DD)."""
+    parts = date_part_names(name)
+    if any(part in form for part in parts):
+        return join_date_parts(*(form.get(part) or "" for part in parts))
+    return form.get(name) or ""
+
+
 def join_date_parts(day: str, month: str, year: str) -> str:
-    """The ISO text of a date typed in three boxes; something clean_birth_date refuses if the
-    boxes hold anything but a day, a month and a four-digit year."""
+    """The ISO text of a date typed in three boxes, "" if all are empty, else one of the markers
+    above: `read_date` refuses all but a real date. Arabic-Indic digits are read; a two-digit
+    year is not guessed."""
     parts = [part.strip().translate(_DIGITS) for part in (year, month, day)]
     if not any(parts):
         return ""
+    if not all(parts):
+        return DATE_INCOMPLETE
     year, month, day = parts
-    if not all(part.isascii() and part.isdigit() for part in parts) or len(year) != 4:
-        return "invalid"
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return DATE_NOT_DIGITS
+    if len(year) != 4:
+        return DATE_SHORT_YEAR
+    if len(month) > 2 or len(day) > 2:
+        return DATE_NOT_DIGITS
     return f"{year}-{month:0>2}-{day:0>2}"
+
+
+def read_date(raw: str) -> date | None:
+    """A typed date: None when nothing was typed; Invalid (date_invalid, date_incomplete,
+    year_digits) when it is no date of the calendar (31 February, month 13, day 0). Reads the
+    text `join_date_parts` makes, and YYYY-MM-DD with Western or Arabic-Indic digits."""
+    text = raw.strip().translate(_DIGITS)
+    if not text:
+        return None
+    if text in _JOIN_PROBLEMS:
+        raise Invalid(_JOIN_PROBLEMS[text])
+    if not _ISO_DATE.fullmatch(text):
+        raise Invalid("date_invalid")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("date_invalid") from None
 
 
 def split_iso_date(text: str) -> tuple[str, str, str]:
@@ -146,6 +203,35 @@ def split_iso_date(text: str) -> tuple[str, str, str]:
         return "", "", ""
     year, month, day = text.split("-")
     return day.lstrip("0"), month.lstrip("0"), year
+
+
+def date_boxes(form: Mapping[str, str], name: str) -> tuple[str, str, str]:
+    """What the three boxes of `name` show: as typed when they were sent, else the field's date."""
+    parts = date_part_names(name)
+    if any(part in form for part in parts):
+        return tuple(str(form.get(part) or "") for part in parts)  # type: ignore[return-value]
+    return split_iso_date(str(form.get(name) or ""))
+
+
+# --- times of day ---------------------------------------------------------------------------------
+
+# 14:05, 14h05, 14.05, 14 05 or 1405 (a phone's number pad may have no colon); 9:05 and 905 too.
+_CLOCK = re.compile(r"([0-9]{1,2})\s*[:hH.\s]?\s*([0-9]{2})")
+
+
+def read_clock(raw: str) -> time | None:
+    """A time of day on the 24-hour clock: None when nothing was typed, Invalid("time_invalid")
+    when it is not one (25:00, 12:60, 10h, 2 pm). Arabic-Indic digits are read."""
+    text = raw.strip().translate(_DIGITS)
+    if not text:
+        return None
+    match = _CLOCK.fullmatch(text)
+    if match is None:
+        raise Invalid("time_invalid")
+    hour, minute = (int(group) for group in match.groups())
+    if hour > 23 or minute > 59:
+        raise Invalid("time_invalid")
+    return time(hour, minute)
 
 
 def clean_cin(raw: str, today: date) -> str | None:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from kiosk.domain.names import in_language
-from kiosk.web import errors, i18n, security_headers
+from kiosk.web import dates, errors, i18n, security_headers
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import (
     ACTOR_LABELS,
@@ -38,6 +38,7 @@ def init_web(app: Flask) -> None:
     htmx.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    dates.init_app(app)
 
     from kiosk.web.auth import bp as auth_bp
     from kiosk.web.display import bp as display_bp

@@ -3,26 +3,29 @@ on the coordinator's page, optionally encrypted with a passphrase typed twice.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import (
     bundle_file_name,
     campaign_to_export,
+    clean_export_day,
     default_day,
     prepare_export,
     record_export,
 )
 from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
-from kiosk.domain.validation import has_hidden_characters
+from kiosk.domain.validation import FieldError, Invalid, date_text, has_hidden_characters
 from kiosk.models import Campaign
 from kiosk.timezones import venue_zone
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, venue_today
+from kiosk.web.messages import field_message
 from kiosk.web.staff import admin_context
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/export")
@@ -32,10 +35,11 @@ PASSPHRASE_MAX_LENGTH = 200
 
 @dataclass
 class ExportForm:
-    """What the form shows: the campaign, the day, and the problems of the last try."""
+    """What the form shows: the campaign, the day's boxes as typed (or the day to propose), and
+    the problems of the last try."""
 
     campaign: Campaign | None
-    day: str = ""
+    typed: Mapping[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -45,7 +49,7 @@ def export_form() -> ExportForm:
     campaign = campaign_to_export(db.session)
     if campaign is None:
         return ExportForm(None)
-    return ExportForm(campaign, default_day(campaign, venue_today()).isoformat())
+    return ExportForm(campaign, {"day": default_day(campaign, venue_today()).isoformat()})
 
 
 @bp.post("")
@@ -56,7 +60,7 @@ def download():
         form = export_form()
         form.errors["campaign"] = gettext("There is no such campaign to export.")
         return _page_with(form), 422
-    form.day = (request.form.get("day") or "").strip()[:20]
+    form.typed = request.form
     day = _clean_day(form)
     passphrase = _clean_passphrase(form)
     if form.errors:
@@ -76,20 +80,25 @@ def download():
 
 
 def _clean_day(form: ExportForm) -> date | None:
-    campaign = form.campaign
+    """The day, from its three boxes (day_day, day_month, day_year) or as YYYY-MM-DD in `day`."""
     try:
-        day = date.fromisoformat(form.day)
-    except ValueError:
-        form.errors["day"] = gettext("Give the day as YYYY-MM-DD, for example 2026-11-24.")
+        return clean_export_day(date_text(form.typed, "day")[:20], form.campaign)
+    except Invalid as invalid:
+        start, end = invalid.params.get("start"), invalid.params.get("end")
+        if invalid.code == "day_outside_campaign" and start == end:
+            form.errors["day"] = gettext(
+                "This campaign has one day, %(day)s: give that day.",
+                day=format_date(start, "long"),
+            )
+        elif invalid.code == "day_outside_campaign":
+            form.errors["day"] = gettext(
+                "This campaign runs from %(start)s to %(end)s: choose a day in it.",
+                start=format_date(start, "long"),
+                end=format_date(end, "long"),
+            )
+        else:
+            form.errors["day"] = field_message(FieldError("day", invalid.code))
         return None
-    if not campaign.starts_on <= day <= campaign.ends_on:
-        form.errors["day"] = gettext(
-            "This campaign runs from %(start)s to %(end)s: choose a day in it.",
-            start=campaign.starts_on.isoformat(),
-            end=campaign.ends_on.isoformat(),
-        )
-        return None
-    return day
 
 
 def _clean_passphrase(form: ExportForm) -> str | None:

@@ -6,9 +6,7 @@ import re
 import uuid
 from collections.abc import Mapping
 
-from babel.dates import get_month_names
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import get_locale
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
@@ -27,15 +25,14 @@ from kiosk.domain.registration import (
 from kiosk.domain.validation import (
     CATEGORIES,
     FIELDS,
-    QUESTION_PREFIX,
     STEP_FIELDS,
     STEPS,
     FieldError,
     check_fields,
-    join_date_parts,
+    date_part_names,
+    date_text,
     next_step,
     previous_step,
-    split_iso_date,
     step_of_first_error,
     validate_registration,
 )
@@ -48,7 +45,7 @@ from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("kiosk", __name__)
 
-DATE_PARTS = ("birth_day", "birth_month", "birth_year")
+DATE_PART_LENGTH = 10
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_FIELD_LENGTH = 200
 
@@ -135,18 +132,29 @@ def submit_registration():
 def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
     """The wizard's own fields only, each cut to a sane length; a fresh request id if absent.
 
-    The wizard asks the birth date in three boxes (day, month, year): a native date picker shows
-    month-first or day-first depending on the browser, and scrolling back 40 years on a touch
-    screen is no kindness. A plain POST may send `birth_date` itself."""
+    Dates (the birth date, a vaccine's…) come in three boxes, day, month and year: a native date
+    picker shows month-first or day-first depending on the browser, and scrolling back 40 years
+    on a touch screen is no kindness. The boxes are kept to be shown back as typed, and joined
+    into the date field itself, which is what the next steps carry. A plain POST may send the
+    date field itself as YYYY-MM-DD."""
     values = {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
     values.update(_question_values(form))
-    parts = [(form.get(name) or "")[:MAX_FIELD_LENGTH] for name in DATE_PARTS]
-    if any(name in form for name in DATE_PARTS):
-        values["birth_date"] = join_date_parts(*parts)
-        values.update(zip(DATE_PARTS, parts, strict=True))  # shown back as typed
+    for name in ("birth_date", *_question_date_names()):
+        values.update(_typed_date(form, name))
     request_id = form.get("request_id") or ""
     values["request_id"] = request_id if _REQUEST_ID.fullmatch(request_id) else _new_request_id()
     return values
+
+
+def _typed_date(form: Mapping[str, str], name: str) -> dict[str, str]:
+    """A date field's boxes as typed (if sent) and its text (see `date_text`), if any."""
+    boxes = {
+        part: (form.get(part) or "")[:DATE_PART_LENGTH]
+        for part in date_part_names(name)
+        if part in form
+    }
+    text = date_text({**boxes, name: (form.get(name) or "")[:MAX_FIELD_LENGTH]}, name)
+    return {**boxes, name: text} if text or boxes else {}
 
 
 def _with_known_details(values: dict[str, str]) -> dict[str, str]:
@@ -174,10 +182,20 @@ def _national_phone(e164: str | None) -> str:
 
 
 def _question_values(form: Mapping[str, str]) -> dict[str, str]:
-    """The questionnaire's fields, for the questions that exist only."""
-    names = {f"{QUESTION_PREFIX}{q.code}" for q in questions_for(None)}
-    names |= {f"{name}_date" for name in names}
+    """The questionnaire's answers, for the questions that exist only (their dates: see
+    `_typed_date`)."""
+    names = {question.field_name for question in questions_for(None)}
     return {name: (form.get(name) or "")[:20] for name in names if form.get(name)}
+
+
+def _question_date_names() -> tuple[str, ...]:
+    return tuple(q.date_field_name for q in questions_for(None) if q.asks_date)
+
+
+def _question_fields() -> frozenset[str]:
+    """The fields the questionnaire step carries on to the next ones: answers and dates."""
+    answers = {question.field_name for question in questions_for(None)}
+    return frozenset(answers | set(_question_date_names()))
 
 
 def _questionnaire_errors(values: dict[str, str]) -> dict[str, FieldError]:
@@ -186,12 +204,6 @@ def _questionnaire_errors(values: dict[str, str]) -> dict[str, FieldError]:
     # The date of a vaccine or a surgery, not of a birth: its own wording.
     codes = {"date_future": "answer_date_future"}
     return {name: FieldError(name, codes.get(code, code)) for name, code in errors.items()}
-
-
-def _birth_date_boxes(values: dict[str, str]) -> tuple[str, str, str]:
-    if DATE_PARTS[0] in values:
-        return tuple(values[name] for name in DATE_PARTS)
-    return split_iso_date(values.get("birth_date", ""))
 
 
 def _new_request_id() -> str:
@@ -221,8 +233,6 @@ def _render_wizard(
         step_count=len(STEPS),
         step_fields=STEP_FIELDS,
         values=values,
-        birth_parts=_birth_date_boxes(values),
-        month_names=get_month_names("wide", locale=get_locale()),
         errors={name: field_message(error) for name, error in errors.items()},
         review=review,
         closed=closed,
@@ -231,7 +241,7 @@ def _render_wizard(
         sexes=SEX_LABELS,
         category_labels=CATEGORY_LABELS,
         questions=questions,
-        question_values={k: v for k, v in values.items() if k.startswith(QUESTION_PREFIX)},
+        question_values={k: v for k, v in values.items() if k in _question_fields()},
         doctor_will_talk=bool(implied_findings(answers, sex or None, venue_today())),
         review_answers=answers,
         today=venue_today(),

@@ -15,6 +15,8 @@ FIELD_MESSAGES = {
     "name_characters": _l("Please use letters only (Arabic or Latin), spaces or hyphens."),
     "choice_invalid": _l("Please choose one of the options."),
     "date_invalid": _l("This date does not exist. Please check the day, month and year."),
+    "date_incomplete": _l("Please give the day, the month and the year."),
+    "year_digits": _l("Please write the year with its four digits, for example 2026."),
     "date_future": _l("The date of birth cannot be in the future."),
     "too_young": _l("Donors must be at least %(min)s years old."),
     "too_old": _l("Donors must be at most %(max)s years old."),
@@ -28,7 +30,7 @@ FIELD_MESSAGES = {
     "date_not_future": _l("The end of a deferral is a date after today."),
     "date_too_far": _l("A temporary deferral lasts three years at most."),
     "note_required": _l("Your decision differs from the rules' finding: please write why."),
-    "time_invalid": _l("Please give a time as HH:MM."),
+    "time_invalid": _l("Please give a time on the 24-hour clock, for example 14:05."),
     "time_future": _l("This time has not come yet."),
     "ends_before_start": _l("The end is before the start."),
     "din_format": _l(

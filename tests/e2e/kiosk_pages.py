@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from kiosk.timezones import venue_zone
 
@@ -83,12 +83,33 @@ def field_error(page: Page, name: str):
     return page.locator(f"#err-{name}")
 
 
-def fill_birth_date(page: Page, iso_date: str) -> None:
-    """The kiosk asks the date in three boxes: day, month (by name), year."""
+def date_boxes(name: str) -> tuple[str, str, str]:
+    """The names of a date field's three boxes (kiosk/domain/validation.py: date_part_names)."""
+    stem = name.removesuffix("_date")
+    return f"{stem}_day", f"{stem}_month", f"{stem}_year"
+
+
+def fill_date(scope: Page | Locator, name: str, iso_date: str) -> None:
+    """Every typed date, at the kiosk and on staff pages, comes in three boxes: the day, the month
+    (by name), the year."""
     year, month, day = iso_date.split("-")
-    page.fill("input[name=birth_day]", day)
-    page.select_option("select[name=birth_month]", str(int(month)))
-    page.fill("input[name=birth_year]", year)
+    day_box, month_box, year_box = date_boxes(name)
+    scope.locator(f"input[name={day_box}]").fill(day)
+    scope.locator(f"select[name={month_box}]").select_option(str(int(month)))
+    scope.locator(f"input[name={year_box}]").fill(year)
+
+
+def expect_date(scope: Page | Locator, name: str, iso_date: str) -> None:
+    """The three boxes of `name` hold this date."""
+    year, month, day = iso_date.split("-")
+    day_box, month_box, year_box = date_boxes(name)
+    expect(scope.locator(f"input[name={day_box}]")).to_have_value(day.lstrip("0"))
+    expect(scope.locator(f"select[name={month_box}]")).to_have_value(str(int(month)))
+    expect(scope.locator(f"input[name={year_box}]")).to_have_value(year)
+
+
+def fill_birth_date(page: Page, iso_date: str) -> None:
+    fill_date(page, "birth_date", iso_date)
 
 
 def open_registration(page: Page, language: str) -> None:
@@ -141,7 +162,7 @@ def answer_questionnaire(
         answer, when = answer if isinstance(answer, tuple) else (answer, None)
         fieldset.locator(f"input[type=radio][name=q_{code}][value={answer}]").check()
         if when:
-            fieldset.locator(f"input[name=q_{code}_date]").fill(when)
+            fill_date(fieldset, f"q_{code}_date", when)
         given[code] = answer
     assert not answers, f"questions not shown to this donor: {sorted(answers)}"
     return given

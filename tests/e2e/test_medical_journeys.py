@@ -37,6 +37,7 @@ from tests.e2e.kiosk_pages import (
     date_shown,
     expect_nothing_of,
     fill_contact,
+    fill_date,
     fill_identity,
     get_ticket,
     give_consent,
@@ -185,7 +186,7 @@ def test_a_tattoo_declared_at_the_kiosk_ends_in_a_deferral_the_donor_can_read(
             fill_contact(tablet, donor)
             go_next(tablet, "questionnaire")
             answer_questionnaire(tablet, {TATTOO: ("yes", tattoo_on.isoformat())})
-            expect(tablet.locator(f"input[name=q_{TATTOO}_date]")).to_be_visible()
+            expect(tablet.locator(f"input[name=q_{TATTOO}_day]")).to_be_visible()
             tablet.screenshot(
                 path=artifacts / f"medical-questionnaire-{language}.png", full_page=True
             )
@@ -250,7 +251,7 @@ def test_a_tattoo_declared_at_the_kiosk_ends_in_a_deferral_the_donor_can_read(
         # The doctor defers until the date the finding proposes, and lets the donor read why.
         doctor.check("input[name=decision][value=deferred_temporary]")
         doctor.select_option("select[name=deferral_reason]", "recent_procedure")
-        doctor.fill("input[name=deferral_until]", proposed_until.isoformat())
+        fill_date(doctor, "deferral_until", proposed_until.isoformat())
         doctor.check("input[name=tell_reason]")
         submit(doctor, "#screening", f"/staff/visits/{token}/screening")
         expect(record(doctor)).to_have_attribute("data-status", "deferred")

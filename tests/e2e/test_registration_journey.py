@@ -19,11 +19,13 @@ from tests.e2e.kiosk_pages import (
     Donor,
     answer_questionnaire,
     date_shown,
+    expect_date,
     expect_nothing_of,
     expect_ticket_for,
     field_error,
     fill_birth_date,
     fill_contact,
+    fill_date,
     fill_identity,
     get_ticket,
     give_consent,
@@ -145,13 +147,13 @@ def test_a_yes_that_asks_a_date_needs_the_date_and_the_answers_are_kept(page: Pa
     next_button(page).click()
     expect(wizard_step(page)).to_have_attribute("data-step", "questionnaire")
     expect(field_error(page, "q_vaccine_date")).to_be_visible()
-    expect(page.locator("input[name=q_vaccine_date]")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("input[name=q_vaccine_day]")).to_have_attribute("aria-invalid", "true")
     expect(questions(page)).to_have_count(asked)
     for code, answer in given.items():
         expect(page.locator(f"input[name=q_{code}][value={answer}]")).to_be_checked()
     page.screenshot(path=artifacts / "fr-2d-questionnaire-errors.png", full_page=True)
 
-    page.locator("input[name=q_vaccine_date]").fill((venue_today() - timedelta(days=7)).isoformat())
+    fill_date(page, "q_vaccine_date", (venue_today() - timedelta(days=7)).isoformat())
     go_next(page, "consent")
     give_consent(page)
     go_next(page, "review")
@@ -177,7 +179,7 @@ def test_switching_to_arabic_mid_wizard_reads_right_to_left_and_keeps_the_answer
     expect(wizard_step(page)).to_have_attribute("data-step", "questionnaire")
     for code, answer in given.items():
         expect(page.locator(f"input[name=q_{code}][value={answer}]")).to_be_checked()
-    expect(page.locator("input[name=q_vaccine_date]")).to_have_value(vaccine_on)
+    expect_date(page, "q_vaccine_date", vaccine_on)
     # Read at once: left alone, the kiosk soon goes back to its start page, in Arabic by then.
     html = page.evaluate("() => [document.documentElement.lang, document.documentElement.dir]")
     assert html == ["ar", "rtl"], f"<html lang dir> after switching to Arabic: {html}"

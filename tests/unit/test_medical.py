@@ -67,7 +67,7 @@ def test_a_decision_against_the_rules_needs_a_note(decision, verdict):
 
 @pytest.mark.parametrize(
     ("until", "code"),
-    [("", "date_invalid"), ("2026-11-24", "date_not_future"), ("2030-01-01", "date_too_far")],
+    [("", "date_required"), ("2026-11-24", "date_not_future"), ("2030-01-01", "date_too_far")],
 )
 def test_a_temporary_deferral_ends_after_today_within_three_years(until, code):
     data = {

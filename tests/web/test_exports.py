@@ -48,7 +48,11 @@ def test_strangers_go_to_the_login_and_other_roles_are_refused(app, login_as):
 def test_the_coordinators_page_has_the_form_with_the_days_date(login_as):
     page = login_as("coordinator").get("/staff/admin").text
     assert f'action="{URL}"' in page
-    assert 'name="day" type="date" dir="ltr" value="2026-11-24"' in page
+    # The day in three boxes, proposed: 24 / novembre / 2026 (no browser date picker)
+    assert 'type="date"' not in page
+    assert 'name="day_day" type="text" inputmode="numeric" maxlength="2" value="24"' in page
+    assert '<option value="11" selected>novembre (11)</option>' in page
+    assert 'name="day_year" type="text" inputmode="numeric" maxlength="4" value="2026"' in page
     assert 'name="passphrase" type="password"' in page
     assert "7-Zip" in page
 
@@ -92,11 +96,43 @@ def test_with_a_passphrase_the_download_is_encrypted(app, login_as):
 
 
 @pytest.mark.parametrize(
+    "parts",
+    [
+        {"day_day": "24", "day_month": "11", "day_year": "2026"},
+        {"day_day": "٢٤", "day_month": "11", "day_year": "٢٠٢٦"},  # Arabic-Indic digits
+        {"day_day": "24", "day_month": "11", "day_year": "2026", "day": "2026-11-25"},  # boxes win
+    ],
+)
+def test_the_day_typed_in_three_boxes_downloads_that_day(app, login_as, parts):
+    response = post(login_as("coordinator"), URL, {**parts, "campaign": "KHE-2026-11-24"})
+    assert response.status_code == 200, response.text
+    assert "filename=KHE-2026-11-24_2026-11-24.zip" in response.headers["Content-Disposition"]
+    (event,) = export_events(app)
+    assert json.loads(event.detail)["day"] == "2026-11-24"
+
+
+def test_a_refused_day_is_shown_back_as_typed_next_to_its_message(login_as):
+    typed = {"day_day": "31", "day_month": "2", "day_year": "2026"}
+    response = post(login_as("coordinator"), URL, typed)
+    assert response.status_code == 422
+    page = response.text
+    assert 'name="day_day" type="text" inputmode="numeric" maxlength="2" value="31"' in page
+    assert '<option value="2" selected>février (2)</option>' in page
+    assert 'id="err-day" role="alert">Cette date n’existe pas' in page
+
+
+@pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"day": "2026-11-25"}, "Cette campagne se déroule du 2026-11-24 au 2026-11-24"),
-        ({"day": "24/11/2026"}, "Indiquez le jour au format AAAA-MM-JJ"),
-        ({"day": ""}, "Indiquez le jour au format AAAA-MM-JJ"),
+        ({"day": "2026-11-25"}, "Cette campagne compte un seul jour, le 24 novembre 2026"),
+        ({"day": "24/11/2026"}, "Cette date n’existe pas"),
+        ({"day": ""}, "Veuillez indiquer la date."),
+        ({"day_day": "25", "day_month": "11", "day_year": "2026"}, "un seul jour, le 24 novembre"),
+        ({"day_day": "31", "day_month": "11", "day_year": "2026"}, "Cette date n’existe pas"),
+        ({"day_day": "24", "day_month": "", "day_year": "2026"}, "Indiquez le jour, le mois et"),
+        ({"day_day": "24", "day_month": "11", "day_year": "26"}, "avec ses quatre chiffres"),
+        ({"day_day": "", "day_month": "", "day_year": ""}, "Veuillez indiquer la date."),
+        ({"day_day": "x" * 5000, "day_month": "11", "day_year": "2026"}, "Cette date n’existe pas"),
         ({"day": "2026-11-24", "campaign": "NOPE"}, "Aucune campagne de ce nom à exporter."),
         (
             {"day": "2026-11-24", "passphrase": PASSPHRASE, "passphrase_again": PASSPHRASE + "!"},
@@ -135,7 +171,7 @@ def test_the_messages_are_in_the_coordinators_language(login_as):
         login_as("coordinator"), URL, {"day": "2026-11-25"}, headers={"Accept-Language": "ar"}
     )
     assert response.status_code == 422
-    assert "تمتد هذه الحملة من 2026-11-24 إلى 2026-11-24" in response.text
+    assert "لهذه الحملة يوم واحد، 24 نونبر 2026" in response.text
 
 
 def test_the_command_writes_the_same_audit_line(app, register, tmp_path, kiosk_command):

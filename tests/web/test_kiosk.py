@@ -224,13 +224,16 @@ class TestWizard:
         assert 'name="birth_day" type="text" inputmode="numeric" maxlength="2" value="31"' in (
             response.text
         )
-        assert '<option value="2" selected>février</option>' in response.text
+        assert '<option value="2" selected>février (2)</option>' in response.text
 
     def test_months_are_named_in_the_donors_language(self, client):
         html = client.get("/kiosk/register?lang=ar").text
-        assert ">يناير</option>" in html
+        assert ">يناير (1)</option>" in html
+        # As Morocco names them (ar_MA), not مايو, أغسطس, ديسمبر
+        for month in ("ماي (5)", "غشت (8)", "شتنبر (9)", "دجنبر (12)"):
+            assert f">{month}</option>" in html
         html = client.get("/kiosk/register?lang=fr").text
-        assert ">janvier</option>" in html
+        assert ">janvier (1)</option>" in html
 
     def test_a_step_with_errors_stays_put_with_its_messages(self, client):
         form = fresh_form(client)

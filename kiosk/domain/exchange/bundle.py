@@ -55,6 +55,7 @@ from kiosk.domain.exchange.rows import (
 )
 from kiosk.domain.exchange.verify import read_manifest, verify_bundle
 from kiosk.domain.exchange.xlsx import xlsx_bytes
+from kiosk.domain.validation import Invalid, read_date
 from kiosk.models import Campaign, Event
 
 PACKAGE = "nabd-kiosk"
@@ -79,6 +80,17 @@ def campaign_to_export(
 def default_day(campaign: Campaign, today: date) -> date:
     """Today while the campaign runs, its last day once it is over, its first day before."""
     return min(max(today, campaign.starts_on), campaign.ends_on)
+
+
+def clean_export_day(raw: str, campaign: Campaign) -> date:
+    """The day to export as the coordinator typed it (see `read_date`): one of the campaign's.
+    Invalid: date_required, date_invalid, date_incomplete, year_digits, day_outside_campaign."""
+    day = read_date(raw)
+    if day is None:
+        raise Invalid("date_required")
+    if not campaign.starts_on <= day <= campaign.ends_on:
+        raise Invalid("day_outside_campaign", start=campaign.starts_on, end=campaign.ends_on)
+    return day
 
 
 # --- building -----------------------------------------------------------------------------------
