@@ -91,7 +91,7 @@ postgresql:
 	  fi; \
 	fi
 
-# Figures, not pass/fail: the real server on a fresh instance, driven over loopback (see README,
-# "Performance"). Options: make bench BENCH_ARGS="--quick --json figures.json".
+# Figures, not pass/fail: the real server on a fresh instance, driven over loopback (see
+# docs/performance.md). Options: make bench BENCH_ARGS="--quick --json figures.json".
 bench: $(VENV)/.installed $(COMPILED)
 	$(BIN)/python -m bench $(BENCH_ARGS)
