@@ -194,7 +194,7 @@ def import_group() -> None:
 @import_group.command("donors")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 def import_donors_command(csv_file: str) -> None:
-    """Load the centre's list of known donors (see the README for the columns)."""
+    """Load the centre's list of known donors (see docs/operating.md for the columns)."""
     app = current_app
     venue_now = app.config["CLOCK"]().astimezone(venue_zone(app.config["TIMEZONE"]))
     report = import_donors(db.session, csv_file, venue_now)

@@ -35,7 +35,7 @@ from kiosk.domain.questionnaire import Answer, answers_from_json, load_questions
 from kiosk.models import Screening, Visit
 
 # No public register names the Moroccan national ID card (CIN/CNIE) with a URI: this one is
-# ours, documented in the README, with the HL7 v2 type "NI" (national unique identifier).
+# ours, documented in docs/bundle-format.md, with the HL7 v2 type "NI" (national unique identifier).
 CIN_SYSTEM = "urn:nabd:ma:cin"
 VISIT_SYSTEM = "urn:nabd:visit"  # value: campaign code/day/queue number
 BAG_NUMBER_SYSTEM = "urn:nabd:bag-number"  # the ISBT 128 DIN where the centre uses it
