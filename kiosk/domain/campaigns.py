@@ -14,14 +14,20 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.din import parse_policy
-from kiosk.domain.eligibility import TABLES, check_threshold, load_table
+from kiosk.domain.eligibility import TABLES, THRESHOLD_BOUNDS, check_threshold, load_table
 from kiosk.domain.journey import FINAL_STAGES, Stage, transition
 from kiosk.domain.names import NameProblem, with_names
 from kiosk.models import Campaign, Visit
 
 
 class CampaignError(ValueError):
-    """A campaign request that cannot be carried out; the message says why."""
+    """A campaign request that cannot be carried out. The message says why in English (the
+    command line); `code` and `params` let a page say it in its own language."""
+
+    def __init__(self, message: str, code: str = "campaign", **params) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -116,13 +122,19 @@ def update_medical_settings(
     """The coordinator's choices: rule table, adjusted thresholds, bag-number check. Checked
     whole before anything is stored (CampaignError names what is wrong)."""
     if rules not in TABLES:
-        raise CampaignError(f"rules must be one of: {', '.join(TABLES)}")
+        raise CampaignError(f"rules must be one of: {', '.join(TABLES)}", "rules_unknown")
     try:
         policy = parse_policy(bag_numbers)
-        for name, value in thresholds.items():
-            check_threshold(name, value)
     except ValueError as error:
-        raise CampaignError(str(error)) from None
+        raise CampaignError(str(error), "bag_policy") from None
+    for name, value in thresholds.items():
+        try:
+            check_threshold(name, value)
+        except ValueError as error:
+            low, high = THRESHOLD_BOUNDS[name]
+            raise CampaignError(
+                str(error), "threshold", name=name, low=f"{low:g}", high=f"{high:g}"
+            ) from None
     defaults = load_table(rules).thresholds
     changed = {k: v for k, v in thresholds.items() if float(defaults.get(k, -1)) != v}
     with write_transaction(session):

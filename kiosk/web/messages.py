@@ -254,3 +254,23 @@ PRINT_KIND_LABELS = {
     "test": _l("Test page"),
 }
 EVENT_LABELS["reprint_ticket"] = _l("Ticket printed again")
+
+
+# The coordinator's medical settings refused, by CampaignError's code.
+CAMPAIGN_MESSAGES = {
+    "rules_unknown": _l("Choose one of the rule tables offered."),
+    "bag_policy": _l(
+        "The bag-number check is not valid: choose “any”, “isbt128”, or “regex:” followed by "
+        "a pattern."
+    ),
+    "threshold": _l("%(label)s must be between %(low)s and %(high)s."),
+    "campaign": _l("This cannot be done for the campaign now."),
+}
+
+
+def campaign_message(error) -> str:
+    params = dict(error.params)
+    if "name" in params:
+        params["label"] = str(THRESHOLD_LABELS.get(params.pop("name"), ""))
+    text = str(CAMPAIGN_MESSAGES.get(error.code, CAMPAIGN_MESSAGES["campaign"]))
+    return text % params if params else text

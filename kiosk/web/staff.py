@@ -43,7 +43,7 @@ from kiosk.domain.tokens import TOKEN_LENGTH
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff, staff_required
 from kiosk.web.context import device, now, public_base_url, venue_today
-from kiosk.web.messages import queue_message
+from kiosk.web.messages import THRESHOLD_LABELS, campaign_message, queue_message
 from kiosk.web.rendering import full_or_fragment, is_htmx, polled, see_other
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -369,11 +369,11 @@ def admin_medical():
             thresholds[name] = float(raw)
         except ValueError:
             problems.append(name)
+    if problems:
+        labels = ", ".join(str(THRESHOLD_LABELS[name]) for name in problems)
+        message = gettext("Please give a number for: %(names)s", names=labels)
+        return render_template("staff/admin.html", **admin_context(message, False)), 422
     try:
-        if problems:
-            raise CampaignError(
-                gettext("Please give a number for: %(names)s", names=", ".join(problems))
-            )
         update_medical_settings(
             db.session,
             campaign.id,
@@ -382,7 +382,8 @@ def admin_medical():
             thresholds,
         )
     except CampaignError as error:
-        return render_template("staff/admin.html", **admin_context(str(error), False)), 422
+        message = campaign_message(error)
+        return render_template("staff/admin.html", **admin_context(message, False)), 422
     return render_template("staff/admin.html", **admin_context(gettext("Saved.")))
 
 

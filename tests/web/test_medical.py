@@ -277,19 +277,22 @@ class TestCoordinatorSettings:
             assert '"hemoglobin_min_f": 12.2' in campaign.thresholds
 
     @pytest.mark.parametrize(
-        "change",
+        ("change", "said_in_french"),
         [
-            {"hemoglobin_min_f": "3"},
-            {"bag_numbers": "regex:("},
-            {"rules": "mars"},
-            {"systolic_max": "high"},
+            ({"hemoglobin_min_f": "3"}, "Hémoglobine minimale, femmes (g/dL) doit être entre"),
+            ({"bag_numbers": "regex:("}, "Le contrôle des numéros de poche n’est pas valide"),
+            ({"rules": "mars"}, "Choisissez une des tables de règles proposées."),
+            ({"systolic_max": "high"}, "Indiquez un nombre pour : Systolique maximale (mmHg)"),
         ],
     )
-    def test_bad_settings_are_refused_whole(self, staffed, change):
+    def test_bad_settings_are_refused_whole(self, staffed, change, said_in_french):
+        """Refused whole, and said in the page's language (it used to answer in English)."""
         client = staff(staffed, "coordinator")
         form = dict(_threshold_fields(client.get("/staff/admin").text))
         form.update({"rules": "morocco", "bag_numbers": "any", **change})
-        assert post(client, "/staff/admin/medical", form).status_code == 422
+        answer = post(client, "/staff/admin/medical", form, headers={"Accept-Language": "fr"})
+        assert answer.status_code == 422
+        assert said_in_french in answer.text
         with staffed.app_context():
             assert current_campaign(db.session).thresholds == "{}"
 
