@@ -106,6 +106,25 @@ def may(role: str, right: str) -> bool:
 # --- accounts -----------------------------------------------------------------------------------
 
 
+# Which form of a visit's record a role may use, and at which stage of the journey.
+RECORD_FORMS = {
+    "screen": ("screening", "interview"),
+    "record_donation": ("donation", "collection"),
+    "finish": ("rest.finish", "rest"),
+}
+
+
+def record_rights(role: str, stage: str, has_donation: bool) -> dict[str, bool]:
+    """What the record page offers this role for a visit at `stage`: each stage's form, and the
+    coordinator's correction of a stored donation (at any stage, even after the day)."""
+    rights = {
+        f"can_{form}": stage == at_stage and may(role, right)
+        for form, (right, at_stage) in RECORD_FORMS.items()
+    }
+    rights["can_correct"] = has_donation and may(role, "record.correct")
+    return rights
+
+
 def add_staff(
     session: Session,
     username: str,

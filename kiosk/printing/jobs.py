@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain.journey import record_event
 from kiosk.models import PrintJob, Visit
 from kiosk.printing.layout import KINDS, Layout
 
@@ -44,6 +45,39 @@ def add_job(
     )
     session.add(job)
     return job
+
+
+def queue_slip(
+    session: Session,
+    visit_id: int,
+    slip_for: Callable[[Visit], Layout | None],
+    now: datetime,
+    requested_by: str,
+) -> bool:
+    """After a decision or a donation, in a transaction of its own (the record is already
+    stored): the job of the slip `slip_for` lays out, if the visit calls for one. True when a
+    job was added."""
+    with write_transaction(session):
+        visit = session.get(Visit, visit_id)
+        layout = slip_for(visit) if visit is not None else None
+        if layout is None:
+            return False
+        add_job(session, layout, now, visit=visit, requested_by=requested_by)
+        return True
+
+
+def reprint_ticket(
+    session: Session, visit_id: int, ticket_for: Callable[[Visit], Layout], actor, now: datetime
+) -> PrintJob:
+    """The ticket printed again (a lost ticket, a jammed printer): its job and the audit line,
+    in one transaction."""
+    with write_transaction(session):
+        visit = session.get(Visit, visit_id)
+        job = add_job(session, ticket_for(visit), now, visit, actor.name)
+        record_event(
+            session, visit, "reprint_ticket", actor=actor.name, device=actor.device, now=now
+        )
+        return job
 
 
 def next_pending(session: Session) -> PrintJob | None:

@@ -11,12 +11,12 @@ from flask_babel import force_locale, format_date, format_datetime, gettext
 from sqlalchemy.orm import Session
 
 from kiosk.config import ConfigError
-from kiosk.db import db, write_transaction
-from kiosk.domain.journey import record_event
+from kiosk.db import db
 from kiosk.domain.names import in_language
 from kiosk.domain.registration import find_visit_by_token
 from kiosk.domain.slips import DEFERRAL_SLIP, THANKS_SLIP, next_donation_for, slip_kind
 from kiosk.models import Visit
+from kiosk.printing import jobs as print_jobs
 from kiosk.printing.jobs import add_job, latest_job, queue_state
 from kiosk.printing.layout import MOMENT, Layout
 from kiosk.printing.text import FontError
@@ -174,15 +174,14 @@ def queue_slip(visit_id: int) -> None:
     if configured_printer() is None:
         return
     try:
-        with write_transaction(db.session):
-            visit = db.session.get(Visit, visit_id)
-            layout = slip_layout(visit) if visit is not None else None
-            if layout is not None:
-                add_job(db.session, layout, now(), visit=visit, requested_by=staff_actor().name)
+        queued = print_jobs.queue_slip(
+            db.session, visit_id, slip_layout, now(), requested_by=staff_actor().name
+        )
     except Exception:
         log.exception("the slip of visit %s could not be queued", visit_id)
         return
-    notify_worker(current_app)
+    if queued:
+        notify_worker(current_app)
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -197,13 +196,13 @@ def reprint(token: str):
         abort(404)
     if configured_printer() is None:
         return see_other(url_for("ticket.show", token=token))
-    actor = staff_actor()
-    with write_transaction(db.session):
-        visit = db.session.get(Visit, visit.id)
-        add_job(db.session, ticket_layout(visit, token, visit.language), now(), visit, actor.name)
-        record_event(
-            db.session, visit, "reprint_ticket", actor=actor.name, device=actor.device, now=now()
-        )
+    print_jobs.reprint_ticket(
+        db.session,
+        visit.id,
+        lambda visit: ticket_layout(visit, token, visit.language),
+        staff_actor(),
+        now(),
+    )
     notify_worker(current_app)
     return see_other(url_for("records.show", key=token) + "#printing")
 

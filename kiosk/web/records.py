@@ -29,7 +29,7 @@ from kiosk.domain.medical import (
 )
 from kiosk.domain.questionnaire import answers_from_json, questions_for
 from kiosk.domain.registration import find_visit_by_key, is_row_id
-from kiosk.domain.staff import may, note_record_opened
+from kiosk.domain.staff import note_record_opened, record_rights
 from kiosk.domain.validation import age_on
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
@@ -81,10 +81,7 @@ def _record_context(key: str, visit: Visit, **extra) -> dict:
             .where(Visit.donor_id == donor.id, Visit.id != visit.id)
             .order_by(Visit.queue_day.desc())
         ).all(),
-        "can_screen": visit.stage == "interview" and may(role, "screening"),
-        "can_record_donation": visit.stage == "collection" and may(role, "donation"),
-        "can_finish": visit.stage == "rest" and may(role, "rest.finish"),
-        "can_correct": visit.donation is not None and may(role, "record.correct"),
+        **record_rights(role, visit.stage, visit.donation is not None),
         "correction": _donation_as_form(visit.donation) if visit.donation else {},
         "correction_errors": {},
         "correcting": False,

@@ -16,6 +16,7 @@ from kiosk.domain.staff import (
     log_in,
     log_out,
     may,
+    record_rights,
     resume,
     throttle,
 )
@@ -142,3 +143,24 @@ def test_the_limit_holds_per_address_across_accounts(amina):
 )
 def test_rights_by_role(role, right, allowed):
     assert may(role, right) is allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "stage", "donated", "offered"),
+    [
+        ("doctor", "interview", False, {"can_screen"}),
+        ("doctor", "collection", False, set()),
+        ("phlebotomist", "interview", False, set()),
+        ("phlebotomist", "collection", False, {"can_record_donation"}),
+        ("phlebotomist", "rest", True, {"can_finish"}),
+        ("reception", "interview", False, set()),
+        ("reception", "rest", True, {"can_finish"}),
+        ("coordinator", "interview", False, {"can_screen"}),
+        ("coordinator", "done", True, {"can_correct"}),
+        ("coordinator", "rest", True, {"can_finish", "can_correct"}),
+        ("coordinator", "left", False, set()),
+    ],
+)
+def test_the_record_offers_each_role_the_form_of_the_visits_stage(role, stage, donated, offered):
+    rights = record_rights(role, stage, donated)
+    assert {name for name, allowed in rights.items() if allowed} == offered
