@@ -10,8 +10,8 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.reliability.test_concurrent_calls import PASSWORD, register_donor
-from tests.reliability.test_concurrent_registrations import donor
+from tests.support.kiosk_http import donor
+from tests.support.staff_http import PASSWORD, register_donor
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

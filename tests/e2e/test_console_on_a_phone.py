@@ -33,8 +33,8 @@ from tests.e2e.kiosk_pages import (
     wizard_step,
 )
 from tests.e2e.staff_pages import PHONE, assert_nothing_sticks_out, log_in, pick_desk, register
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 STAFF = {"infirmiere": "doctor", "prelevement": "phlebotomist"}
 DESKS = {"Médecin 1": "interview", "Fauteuil 1": "collection"}

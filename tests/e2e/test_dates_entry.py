@@ -31,15 +31,7 @@ from tests.e2e.kiosk_pages import (
     unique_cin,
     venue_today,
 )
-from tests.e2e.staff_pages import (
-    PHONE,
-    assert_nothing_sticks_out,
-    call_next,
-    log_in,
-    pick_desk,
-    register,
-)
-from tests.e2e.test_medical_journeys import (
+from tests.e2e.record_pages import (
     DESKS,
     STAFF,
     device,
@@ -48,8 +40,16 @@ from tests.e2e.test_medical_journeys import (
     submit,
     type_measurements,
 )
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
+from tests.e2e.staff_pages import (
+    PHONE,
+    assert_nothing_sticks_out,
+    call_next,
+    log_in,
+    pick_desk,
+    register,
+)
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 VACCINE_WEEKS = 3  # kiosk/rules/questionnaire.toml
 

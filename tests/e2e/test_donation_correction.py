@@ -15,6 +15,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.kiosk_pages import VENUE
+from tests.e2e.record_pages import (
+    LANGUAGES,
+    device,
+    open_record,
+    record,
+    submit,
+    type_measurements,
+)
 from tests.e2e.staff_pages import (
     PHONE,
     assert_nothing_sticks_out,
@@ -23,16 +31,8 @@ from tests.e2e.staff_pages import (
     pick_desk,
     register,
 )
-from tests.e2e.test_medical_journeys import (
-    LANGUAGES,
-    device,
-    open_record,
-    record,
-    submit,
-    type_measurements,
-)
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 STAFF = {"medecin": "doctor", "prelevement": "phlebotomist", "coordination": "coordinator"}
 DESKS = {"Médecin 1": "interview", "Fauteuil 1": "collection"}

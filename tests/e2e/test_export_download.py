@@ -7,8 +7,8 @@ from playwright.sync_api import Page, expect
 
 from kiosk.domain.exchange.verify import verify_bundle
 from tests.e2e.staff_pages import LAPTOP, PHONE, assert_nothing_sticks_out, log_in, register
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 PASSPHRASE = "thé à la menthe 2026"
 

@@ -14,16 +14,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.kiosk_pages import VENUE
-from tests.e2e.staff_pages import PHONE, call_next, log_in, pick_desk, register
-from tests.e2e.test_medical_journeys import (
+from tests.e2e.record_pages import (
     device,
     open_record,
     record,
     submit,
     type_measurements,
 )
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
+from tests.e2e.staff_pages import PHONE, call_next, log_in, pick_desk, register
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 STAFF = {"medecin": "doctor", "prelevement": "phlebotomist"}
 DESKS = {"Médecin 1": "interview", "Fauteuil 1": "collection"}

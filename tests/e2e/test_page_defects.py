@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.kiosk_pages import Donor, register, unique_cin
 from tests.e2e.staff_pages import call_next, log_in, pick_desk
 from tests.e2e.staff_pages import register as register_over_http
-from tests.reliability.test_concurrent_calls import add_staff_and_desks
 from tests.server import running_server
+from tests.support.staff_http import add_staff_and_desks
 
 
 def test_the_sound_button_goes_once_tapped(page: Page, artifacts):

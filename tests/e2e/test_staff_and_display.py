@@ -28,8 +28,8 @@ from tests.e2e.staff_pages import (
     pick_desk,
     register,
 )
-from tests.reliability.test_concurrent_calls import PASSWORD, StaffDevice, add_staff_and_desks
 from tests.server import free_port, running_server
+from tests.support.staff_http import PASSWORD, StaffDevice, add_staff_and_desks
 
 STAFF = {
     "medecin1": "doctor",  # the calling test's own account and desk

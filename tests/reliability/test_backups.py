@@ -27,11 +27,11 @@ from kiosk.db import db
 from kiosk.domain.registration import Context, register
 from kiosk.models import Campaign
 from tests.reliability.figures import show
-from tests.reliability.test_concurrent_registrations import donor as web_donor
-from tests.reliability.test_concurrent_registrations import open_form, submit
-from tests.reliability.test_pragmas import donor
 from tests.server import running_server
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.kiosk_http import donor as web_donor
+from tests.support.kiosk_http import open_form, submit
+from tests.support.registrations import donor
 
 WRITERS = 6
 

@@ -35,13 +35,8 @@ import requests
 
 from kiosk.domain.tokens import token_hash
 from tests.reliability.figures import show
-from tests.reliability.test_concurrent_registrations import (
-    TICKET_PATH,
-    donor,
-    open_form,
-    queue_number,
-)
 from tests.server import CHECKOUT, _environment, _wait_until_healthy, free_port
+from tests.support.kiosk_http import TICKET_PATH, donor, open_form, queue_number
 
 pytestmark = pytest.mark.slow
 

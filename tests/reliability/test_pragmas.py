@@ -12,7 +12,6 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 
 import pytest
 from sqlalchemy import event, select
@@ -20,10 +19,10 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk.db import _sqlite_on_begin, db
 from kiosk.domain.registration import Context, register
-from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Visit
 from tests.reliability.figures import show
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.registrations import donor
 
 THREADS = 8
 REGISTRATIONS_PER_THREAD = 15
@@ -71,18 +70,6 @@ class Workload:
     other_errors: list[str] = field(default_factory=list)
     # (how the transaction began, statement kind) for every write statement sent to SQLite.
     writes: Counter = field(default_factory=Counter)
-
-
-def donor(serial: int) -> Registration:
-    return Registration(
-        first_name="Fatima",
-        last_name="Zahra",
-        sex="F",
-        birth_date=date(1980 + serial % 20, 1 + serial % 12, 1 + serial % 28),
-        cin=f"PR{serial:06d}",
-        phone=None,
-        category="citizen",
-    )
 
 
 def run_workload(app) -> Workload:

@@ -13,16 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.reliability.test_concurrent_calls import (
-    DOCTORS,
-    PASSWORD,
-    PHLEBOTOMISTS,
-    StaffDevice,
-    drain,
-    register_donor,
-)
-from tests.reliability.test_concurrent_registrations import donor
 from tests.server import run_kiosk_commands, running_server
+from tests.support.kiosk_http import donor
+from tests.support.staff_http import PASSWORD, StaffDevice, drain, register_donor
+from tests.support.venue_staff import DOCTORS, PHLEBOTOMISTS
 
 pytestmark = pytest.mark.slow
 

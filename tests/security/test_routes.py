@@ -12,7 +12,7 @@ from collections import Counter
 from kiosk.domain.staff import may
 from tests.security.conftest import ROLES, staff_client
 from tests.security.routes import PUBLIC_ENDPOINTS, every_route
-from tests.security.test_headers import header_problems
+from tests.support.headers import header_problems
 from tests.support.staff import csrf_of
 
 HTMX = {"HX-Request": "true"}

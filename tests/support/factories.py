@@ -54,3 +54,11 @@ def fresh_form(client) -> dict[str, str]:
         "csrf_token": hidden_value(html, "csrf_token"),
         "request_id": hidden_value(html, "request_id"),
     }
+
+
+def ticket_token(response) -> str:
+    """The ticket's token from a registration's answer (a plain redirect or HTMX's)."""
+    location = response.headers.get("Location") or response.headers["HX-Redirect"]
+    found = re.fullmatch(r"/ticket/([A-Za-z0-9_-]{32})", location)
+    assert found, location
+    return found.group(1)

@@ -86,3 +86,31 @@ def test_the_check_sees_a_crossing(name, imports, problem):
 def test_the_web_and_the_printer_may_import_flask():
     assert layer_problems("kiosk.web.staff", [("flask", ["request"])]) == []
     assert layer_problems("kiosk.flaskish", [("kiosk.webhooks", [])]) == []
+
+
+TESTS = KIOSK.parent / "tests"
+
+
+def test_module_imports(imports: list[tuple[str, list[str]]]) -> list[str]:
+    """The test modules (tests/…/test_*.py) among the imports: helpers live in tests/support or
+    in a helper module beside the tests, never in another test module."""
+    return [
+        module
+        for module, _ in imports
+        if module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith("test_")
+    ]
+
+
+test_module_imports.__test__ = False  # a helper, not a test
+
+
+@pytest.mark.parametrize(
+    "path", sorted(TESTS.rglob("*.py")), ids=lambda path: str(path.relative_to(TESTS))
+)
+def test_no_test_module_imports_another(path):
+    assert test_module_imports(imports_of(path)) == []
+
+
+def test_an_import_of_a_test_module_is_caught():
+    imports = [("tests.support.factories", ["VALID_DONOR"]), ("tests.web.test_medical", ["X"])]
+    assert test_module_imports(imports) == ["tests.web.test_medical"]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from kiosk.db import db
 from kiosk.models import Donor, Screening, Visit
 from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.medical_forms import GOOD_SCREENING
 from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
-from tests.web.test_medical import GOOD_SCREENING
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}
@@ -116,7 +116,7 @@ def defer(client, token, **fields):
 
 @pytest.fixture
 def token(register, app):
-    from tests.web.test_kiosk import ticket_token
+    from tests.support.factories import ticket_token
 
     return ticket_token(register())
 
@@ -210,14 +210,14 @@ class TestDonationTimes:
 
     @pytest.mark.parametrize(("started", "ended"), [("09:10", "09:20"), ("0910", "9h20")])
     def test_a_number_pad_time_is_read(self, app, chair, token, started, ended):
-        from tests.web.test_medical import GOOD_DONATION
+        from tests.support.medical_forms import GOOD_DONATION
 
         form = {**GOOD_DONATION, "started_at": started, "ended_at": ended}
         assert post(chair, f"/staff/visits/{token}/donation", form).status_code == 303
 
     @pytest.mark.parametrize("typed", ["8:09 AM", "24:00", "9:60"])
     def test_a_time_off_the_24_hour_clock_is_refused(self, chair, token, typed):
-        from tests.web.test_medical import GOOD_DONATION
+        from tests.support.medical_forms import GOOD_DONATION
 
         form = {**GOOD_DONATION, "started_at": typed}
         response = post(chair, f"/staff/visits/{token}/donation", form, headers=FR)

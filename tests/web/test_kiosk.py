@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kiosk.db import db
 from kiosk.models import Donor, Visit
-from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.factories import VALID_DONOR, fresh_form, ticket_token
 
 HTMX = {"HX-Request": "true"}
 
@@ -17,13 +17,6 @@ HTMX = {"HX-Request": "true"}
 def visits(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Visit.id)))
-
-
-def ticket_token(response) -> str:
-    location = response.headers.get("Location") or response.headers["HX-Redirect"]
-    found = re.fullmatch(r"/ticket/([A-Za-z0-9_-]{32})", location)
-    assert found, location
-    return found.group(1)
 
 
 def test_root_leads_to_the_kiosk(client):

@@ -10,26 +10,10 @@ from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
 from kiosk.models import Donation, Donor, Event, Screening, Visit
 from tests.support.factories import VALID_DONOR, fresh_form
+from tests.support.medical_forms import GOOD_DONATION, GOOD_SCREENING
 from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
 
 FR = {"Accept-Language": "fr"}
-GOOD_SCREENING = {
-    "weight_kg": "68",
-    "systolic": "125",
-    "diastolic": "80",
-    "pulse": "72",
-    "hemoglobin_g_dl": "13.1",
-    "decision": "eligible",
-}
-GOOD_DONATION = {
-    "bag_number": "G123498654321",
-    "bag_type": "triple",
-    "volume_ml": "450",
-    "started_at": "09:10",
-    "ended_at": "09:20",
-    "outcome": "complete",
-    "adverse_event": "none",
-}
 
 
 @pytest.fixture

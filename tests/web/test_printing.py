@@ -21,8 +21,8 @@ from kiosk.printing.layout import Layout
 from kiosk.web.printing import SETTINGS
 from tests.server import KioskCommandFailed, run_kiosk
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW, fresh_form
+from tests.support.medical_forms import GOOD_DONATION, GOOD_SCREENING
 from tests.support.staff import create_staff_and_desks, csrf_of, log_in, pick_desk, post
-from tests.web.test_medical import GOOD_DONATION, GOOD_SCREENING
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}

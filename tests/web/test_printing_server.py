@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from tests.reliability.test_concurrent_registrations import donor, open_form, submit
 from tests.server import running_server
+from tests.support.kiosk_http import donor, open_form, submit
 
 pytestmark = pytest.mark.slow
 
