@@ -131,11 +131,11 @@ def test_campaign_open_takes_the_names_in_arabic_and_french(tmp_path, monkeypatc
 
 
 def test_the_default_campaign_speaks_both_languages(make_app):
-    from kiosk.cli import _default_campaign
+    from kiosk.cli.campaign import default_campaign
 
     app = make_app()
     with app.app_context():
-        open_campaign(db.session, _default_campaign(app), FROZEN_NOW)
+        open_campaign(db.session, default_campaign(app), FROZEN_NOW)
         campaign = current_campaign(db.session)
         assert parse(campaign.site_names)["ar"] == SITE_AR
         assert parse(campaign.centre_names) == {"ar": CENTRE_AR, "fr": "CRTS Meknès"}

@@ -249,7 +249,7 @@ class TestDeskAndConsole:
         if stage == "collection":
             with staffed.app_context(), write_transaction(db.session):
                 db.session.get(Visit, 1).stage = "waiting_collection"  # as an old database might
-        called = post(client, f"/staff/queue/{stage}/call-next")
+        called = post(client, f"/staff/queue/{stage}/call-next", headers=FR)
         console = client.get(f"/staff/queue/{stage}").text
         assert "send-on" not in console
         assert post(client, f"/staff/queue/{stage}/send-on").status_code == 404
@@ -260,7 +260,7 @@ class TestDeskAndConsole:
             assert stages == ["interview", "waiting_interview", "waiting_interview"]
         else:  # an unscreened visit in the collection line cannot be called to the chair
             assert called.status_code == 409
-            assert "no eligible screening on record" in called.text
+            assert "n’a pas d’examen favorable enregistré" in called.text
             assert stages == ["waiting_collection", "waiting_interview", "waiting_interview"]
 
     def test_actions_with_nobody_at_the_desk_explain(self, login_as):
