@@ -45,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Ticket addresses with no ticket behind them, per device and minute, before 429 (0: no limit).
     "TICKET_MISSES_PER_MINUTE": 30,
+    # Registrations a minute from one kiosk device and from one address before 429 (0: no
+    # limit). A real donor takes at least 30 s, so a tablet registers at most 2 a minute.
+    "REGISTRATIONS_PER_DEVICE_PER_MINUTE": 4,
+    "REGISTRATIONS_PER_ADDRESS_PER_MINUTE": 8,
     # Days after a campaign closes during which its tickets still show the status page.
     "STATUS_PAGE_DAYS_AFTER_CLOSE": 30,
     # Minutes the kiosk's ticket screen (with the donor's first name) shows after registering.

@@ -164,6 +164,11 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(String(40), index=True)
     address: Mapped[str] = mapped_column(String(60), index=True)
     succeeded: Mapped[bool]
+    # The browser's own mark (a hash of its device cookie; kiosk/web/device_cookie.py), so that
+    # wrong passwords typed on one phone slow that phone, never the account holder's own.
+    device: Mapped[str | None] = mapped_column(String(64))
+    # When the coordinator lifted the lockout this failure was part of: no longer counted.
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Screening(db.Model):

@@ -8,7 +8,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from kiosk.web import errors, i18n, security_headers
+from kiosk.web import device_cookie, errors, guard, i18n, security_headers
 from kiosk.web.messages import (
     ADVERSE_EVENT_LABELS,
     BAG_TYPE_LABELS,
@@ -40,6 +40,7 @@ def init_web(app: Flask) -> None:
     from kiosk.web.display import bp as display_bp
     from kiosk.web.exports import bp as exports_bp
     from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.reception import bp as reception_bp
     from kiosk.web.records import bp as records_bp
     from kiosk.web.report import bp as report_bp
     from kiosk.web.staff import bp as staff_bp
@@ -49,6 +50,9 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(report_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(reception_bp)
+    device_cookie.init_app(app)
+    guard.init_app(app)
     security_headers.init_app(app)
     app.jinja_env.filters.update(
         format_campaign_day=lambda day: format_date(day, "full"),
