@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, pass_script_info
 
-from kiosk.backups import hold_server_lock
+from kiosk.backups import hold_server_lock, sqlite_path
 from kiosk.central_cli import central_group
 from kiosk.config import ConfigError
 from kiosk.db import db
@@ -122,10 +122,21 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
     """Serve the app with waitress; opens a campaign for today if none is open."""
     import waitress
 
+    from kiosk import serving
+
+    os.umask(serving.PRIVATE_UMASK)  # issue 14: the database and its files, 0600
     app = info.load_app()
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)
+    try:
+        lock = serving.take_instance_lock(app.instance_path, app.config["BASE_URL"])
+    except serving.InstanceBusy as busy:
+        raise click.ClickException(str(busy)) from None
+    app.extensions["nabd_instance_lock"] = lock
+    database = sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
+    for warning in serving.make_private(app.instance_path, database):
+        click.echo(warning, err=True)
     with app.app_context():
         campaign = ensure_open_campaign(db.session, _default_campaign(app), app.config["CLOCK"]())
         click.echo(f"Nabd is open for {_describe(campaign)}")
@@ -143,7 +154,7 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
         click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
     # Held until the process ends: `kiosk backup restore` refuses while the server runs.
     app.extensions["nabd_server_lock"] = hold_server_lock(app.instance_path)
-    waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")
+    waitress.serve(app, host=host, port=port, **serving.waitress_settings(app.config))
 
 
 @cli.group("campaign")

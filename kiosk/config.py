@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_CAMPAIGN_SITE": "Khénifra",
     "DEFAULT_REGIONAL_CENTRE": "CRTS Meknès",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Bodies over 1 MB get the kind 413 page before they are read: the largest real form (a
+    # registration with every answer) is under 10 kB; the donor list is imported on the command
+    # line, never uploaded.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     # Ticket addresses with no ticket behind them, per device and minute, before 429 (0: no limit).
     "TICKET_MISSES_PER_MINUTE": 30,
     # Registrations a minute from one kiosk device and from one address before 429 (0: no

@@ -51,9 +51,22 @@ def clear():
     return see_other(url_for("staff.admin") + "#guard")
 
 
-def note_disk_full(app: Flask) -> None:
+def disk_is_full(error: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), or the system's ENOSPC."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "disk is full" in text or "no space left" in text
+
+
+def note_disk_full():
+    """The donor is told what it is (nothing was stored, so nothing is lost: the form is still
+    on the screen to send again), the log has one line, the coordinator's page shows it."""
+    from kiosk.web.errors import error_page
+
+    app = current_app._get_current_object()
     app.extensions[DISK_FULL] = app.config["CLOCK"]()
-
-
-def disk_full_message() -> str:
-    return gettext("This tablet's storage is full, please tell a staff member.")
+    app.logger.error("storage full: the database could not be written (SQLITE_FULL)")
+    return error_page(
+        507,
+        gettext("This tablet's storage is full, please tell a staff member."),
+        gettext("Nothing you typed was lost: a staff member will make room, then try again."),
+    )
