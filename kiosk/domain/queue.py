@@ -178,13 +178,27 @@ def send_on(session: Session, desk: Desk, actor: Actor, now: datetime) -> Visit:
         return visit
 
 
-def put_back(session: Session, visit_id: int, actor: Actor, now: datetime) -> Visit:
-    """A no-show who turns up waits again in the line of the desk that called them."""
+def put_back(
+    session: Session,
+    visit_id: int,
+    actor: Actor,
+    now: datetime,
+    stage: str | None = None,
+    campaign_id: int | None = None,
+) -> Visit:
+    """A no-show who turns up waits again in the line of the desk that called them. Given the
+    route's `stage` and the open campaign, a no-show of another line or campaign is refused
+    (a doctor cannot put back a collection no-show through the interview queue)."""
     with write_transaction(session):
         visit = session.get(Visit, visit_id)
         if visit is None or visit.stage != Stage.NO_SHOW:
             raise QueueError("not_no_show")
-        stage = visit.desk.stage if visit.desk else "interview"
+        if campaign_id is not None and visit.campaign_id != campaign_id:
+            raise QueueError("not_no_show")
+        line = visit.desk.stage if visit.desk else "interview"
+        if stage is not None and line != stage:
+            raise QueueError("not_no_show")
+        stage = line
         _move(session, visit, f"put_back_{stage}", visit.desk, actor, now)
         visit.desk = None
         visit.recalls = 0
