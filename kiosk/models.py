@@ -76,6 +76,9 @@ class Visit(db.Model):
     queue_number: Mapped[int]
     stage: Mapped[str] = mapped_column(String(20))
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The visit's place in its stage's line, from a counter that only grows (issue 14: the line
+    # follows this, never the wall clock). Empty for visits older than the column.
+    line_seq: Mapped[int | None] = mapped_column()
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(5))

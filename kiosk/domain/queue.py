@@ -47,7 +47,8 @@ def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
 
 
 # --- the waiting lines --------------------------------------------------------------------------
-# First come, first served: by the time the visit entered its waiting stage, then by number.
+# First come, first served: by the order the visits entered their waiting stage (a counter),
+# then by number.
 # A no-show put back waits again from the moment it is put back.
 
 
@@ -61,8 +62,13 @@ def _in_line(campaign_id: int, stage: str):
     return (
         select(Visit)
         .where(Visit.campaign_id == campaign_id, Visit.stage == stage)
-        .order_by(Visit.stage_changed_at, Visit.queue_number)
+        .order_by(_PLACE, Visit.stage_changed_at, Visit.queue_number)
     )
+
+
+# A visit's place in its line: a counter given as it enters (kiosk/domain/journey.py), so a clock
+# that jumps back reorders no one. Visits from before that column come first, by time.
+_PLACE = func.coalesce(Visit.line_seq, 0)
 
 
 def people_ahead(session: Session, visit: Visit) -> int:
@@ -74,10 +80,16 @@ def people_ahead(session: Session, visit: Visit) -> int:
             Visit.campaign_id == visit.campaign_id,
             Visit.stage == visit.stage,
             or_(
-                Visit.stage_changed_at < visit.stage_changed_at,
+                _PLACE < (visit.line_seq or 0),
                 and_(
-                    Visit.stage_changed_at == visit.stage_changed_at,
-                    Visit.queue_number < visit.queue_number,
+                    _PLACE == (visit.line_seq or 0),
+                    or_(
+                        Visit.stage_changed_at < visit.stage_changed_at,
+                        and_(
+                            Visit.stage_changed_at == visit.stage_changed_at,
+                            Visit.queue_number < visit.queue_number,
+                        ),
+                    ),
                 ),
             ),
         )
