@@ -68,3 +68,61 @@ def test_a_no_show_of_another_campaign_is_not_put_back(venue):
         assert snapshot(venue.app) == before, role
     with venue.app.app_context():
         assert db.session.scalar(select(Visit.stage).where(Visit.id == visit_id)) == "no_show"
+
+
+# Every staff POST that acts on one visit, with a form that would be accepted at the right stage.
+VISIT_ACTIONS = {
+    "screening": ("/staff/visits/{token}/screening", "GOOD_SCREENING"),
+    "donation": ("/staff/visits/{token}/donation", "GOOD_DONATION"),
+    "donation correction": ("/staff/visits/{token}/donation/correct", "GOOD_DONATION"),
+    "finish": ("/staff/visits/{token}/finish", None),
+}
+ROLES = (
+    ("reception", None),
+    ("doctor", "Médecin 1"),
+    ("phlebotomist", "Fauteuil 1"),
+    ("coordinator", None),
+)
+
+
+def test_the_visit_actions_refuse_a_visit_of_another_stage_for_every_role(venue):
+    """The walk of issue 14 over the visit's own actions: a donor still waiting for the interview
+    is screened by no one, given no donation, finished by no one; nothing changes."""
+    assert walk_visit_actions(venue, venue.waiting) == []
+
+
+def test_the_visit_actions_refuse_a_visit_of_another_campaign_for_every_role(venue):
+    """The donor at collection, moved to a closed campaign of long ago: no action reaches it."""
+    with venue.app.app_context():
+        visit = find_visit_by_token(db.session, venue.collection)
+        other = Campaign(
+            code="OLD-2",
+            name="Ancienne collecte",
+            site="Khénifra",
+            starts_on=visit.queue_day - timedelta(days=90),
+            ends_on=visit.queue_day - timedelta(days=90),
+            status="closed",
+            opened_at=visit.registered_at - timedelta(days=90),
+        )
+        db.session.add(other)
+        db.session.flush()
+        visit.campaign_id = other.id
+        db.session.commit()
+    assert walk_visit_actions(venue, venue.collection) == []
+
+
+def walk_visit_actions(venue, token: str) -> list[str]:
+    """Every visit action × every role on this visit; the ones that changed the database."""
+    from tests.security import conftest as forms
+
+    clients = {role: staff_client(venue.app, role, desk) for role, desk in ROLES}
+    before = snapshot(venue.app)
+    problems = []
+    for role, client in clients.items():
+        for name, (url, form) in VISIT_ACTIONS.items():
+            data = dict(getattr(forms, form)) if form else {}
+            answer = post(client, url.format(token=token), data)
+            if snapshot(venue.app) != before:
+                problems.append(f"{role} {name}: {answer.status_code} changed the database")
+                before = snapshot(venue.app)
+    return problems
