@@ -105,6 +105,12 @@ class Server:
 def nabd(folder: Path) -> Server:
     server = Server([sys.executable, "-m", "kiosk", "run"], folder, "nabd")
     server.env.update(KIOSK_INSTANCE=str(folder / "instance"), KIOSK_BASE_URL=server.url)
+    # Every simulated kiosk and phone comes from 127.0.0.1: the per-address registration limit
+    # (a guard against one phone flooding the queue) would measure itself, not the server.
+    server.env.update(
+        KIOSK_REGISTRATIONS_PER_DEVICE_PER_MINUTE="0",
+        KIOSK_REGISTRATIONS_PER_ADDRESS_PER_MINUTE="0",
+    )
     return server
 
 

@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app factory. `config` overrides every other source; `INSTANCE` in it picks the folder."""
     overrides = dict(config or {})
     instance = Path(overrides.pop("INSTANCE", None) or instance_folder()).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     app = Flask(
         __name__,

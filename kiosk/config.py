@@ -46,8 +46,17 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_CAMPAIGN_SITE_AR": "خنيفرة",
     "DEFAULT_REGIONAL_CENTRE_AR": "المركز الجهوي لتحاقن الدم بمكناس",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Bodies over 1 MB get the kind 413 page before they are read: the largest real form (a
+    # registration with every answer) is under 10 kB; the donor list is imported on the command
+    # line, never uploaded.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     # Ticket addresses with no ticket behind them, per device and minute, before 429 (0: no limit).
     "TICKET_MISSES_PER_MINUTE": 30,
+    # Registrations a minute from one kiosk device and from one address before 429 (0: no
+    # limit). A real donor takes at least 30 s, so a tablet registers at most 2 a minute.
+    "REGISTRATIONS_PER_DEVICE_PER_MINUTE": 4,
+    "REGISTRATIONS_PER_ADDRESS_PER_MINUTE": 8,
     # Days after a campaign closes during which its tickets still show the status page.
     "STATUS_PAGE_DAYS_AFTER_CLOSE": 30,
     # Minutes the kiosk's ticket screen (with the donor's first name) shows after registering.

@@ -83,6 +83,9 @@ class Visit(db.Model):
     queue_number: Mapped[int]
     stage: Mapped[str] = mapped_column(String(20))
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The visit's place in its stage's line, from a counter that only grows (issue 14: the line
+    # follows this, never the wall clock). Empty for visits older than the column.
+    line_seq: Mapped[int | None] = mapped_column()
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(5))
@@ -170,6 +173,11 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(String(40), index=True)
     address: Mapped[str] = mapped_column(String(60), index=True)
     succeeded: Mapped[bool]
+    # The browser's own mark (a hash of its device cookie; kiosk/web/device_cookie.py), so that
+    # wrong passwords typed on one phone slow that phone, never the account holder's own.
+    device: Mapped[str | None] = mapped_column(String(64))
+    # When the coordinator lifted the lockout this failure was part of: no longer counted.
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Screening(db.Model):

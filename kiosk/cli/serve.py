@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import ScriptInfo, pass_script_info
 
-from kiosk.backups import hold_server_lock
+from kiosk import serving
+from kiosk.backups import hold_server_lock, sqlite_path
 from kiosk.cli.backup import start_server_backups
 from kiosk.cli.campaign import default_campaign, describe
 from kiosk.db import db
@@ -29,10 +32,19 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
     """Serve the app with waitress; opens a campaign for today if none is open."""
     import waitress
 
+    os.umask(serving.PRIVATE_UMASK)  # the database and every file it writes: 0600
     app = info.load_app()
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)
+    try:
+        lock = serving.take_instance_lock(app.instance_path, app.config["BASE_URL"])
+    except serving.InstanceBusy as busy:
+        raise click.ClickException(str(busy)) from None
+    app.extensions["nabd_instance_lock"] = lock
+    database = sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
+    for warning in serving.make_private(app.instance_path, database):
+        click.echo(warning, err=True)
     with app.app_context():
         campaign = ensure_open_campaign(db.session, default_campaign(app), app.config["CLOCK"]())
         click.echo(f"Nabd is open for {describe(campaign)}")
@@ -50,4 +62,4 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
         click.echo(f"  Listening on {host}:{port} — stop with Ctrl+C")
     # Held until the process ends: `kiosk backup restore` refuses while the server runs.
     app.extensions["nabd_server_lock"] = hold_server_lock(app.instance_path)
-    waitress.serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="nabd")
+    waitress.serve(app, host=host, port=port, **serving.waitress_settings(app.config))

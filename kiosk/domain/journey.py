@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.domain.audit_events import audit_event
@@ -135,7 +136,8 @@ def start_visit(session: Session, visit: Visit, *, actor: str, device: str, now:
     """A new visit enters the journey: it waits for the interview."""
     visit.stage = Stage.WAITING_INTERVIEW
     visit.stage_changed_at = now
-    return _append_event(session, visit, "register", None, visit.stage, actor, device, now)
+    event = _append_event(session, visit, "register", None, visit.stage, actor, device, now)
+    return _entered(session, visit, event)
 
 
 def transition(
@@ -145,6 +147,14 @@ def transition(
     event = _append_event(session, visit, action, visit.stage, to_stage, actor, device, now)
     visit.stage = to_stage
     visit.stage_changed_at = now
+    return _entered(session, visit, event)
+
+
+def _entered(session: Session, visit: Visit, event: Event) -> Event:
+    """The visit's place in its new stage's line: one more than the last place given, counted
+    in the database under the write lock. It only grows, so a clock that jumps back changes no
+    one's place."""
+    visit.line_seq = select(func.coalesce(func.max(Visit.line_seq), 0) + 1).scalar_subquery()
     return event
 
 

@@ -46,7 +46,8 @@ def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
 
 
 # --- the waiting lines --------------------------------------------------------------------------
-# First come, first served: by the time the visit entered its waiting stage, then by number.
+# First come, first served: by the order the visits entered their waiting stage (a counter),
+# then by number.
 # A no-show put back waits again from the moment it is put back.
 
 
@@ -60,8 +61,13 @@ def _in_line(campaign_id: int, stage: str):
     return (
         select(Visit)
         .where(Visit.campaign_id == campaign_id, Visit.stage == stage)
-        .order_by(Visit.stage_changed_at, Visit.queue_number)
+        .order_by(_PLACE, Visit.stage_changed_at, Visit.queue_number)
     )
+
+
+# A visit's place in its line: a counter given as it enters (kiosk/domain/journey.py), so a clock
+# that jumps back reorders no one. Visits from before that column come first, by time.
+_PLACE = func.coalesce(Visit.line_seq, 0)
 
 
 def people_ahead(session: Session, visit: Visit) -> int:
@@ -73,10 +79,16 @@ def people_ahead(session: Session, visit: Visit) -> int:
             Visit.campaign_id == visit.campaign_id,
             Visit.stage == visit.stage,
             or_(
-                Visit.stage_changed_at < visit.stage_changed_at,
+                _PLACE < (visit.line_seq or 0),
                 and_(
-                    Visit.stage_changed_at == visit.stage_changed_at,
-                    Visit.queue_number < visit.queue_number,
+                    _PLACE == (visit.line_seq or 0),
+                    or_(
+                        Visit.stage_changed_at < visit.stage_changed_at,
+                        and_(
+                            Visit.stage_changed_at == visit.stage_changed_at,
+                            Visit.queue_number < visit.queue_number,
+                        ),
+                    ),
                 ),
             ),
         )
@@ -175,13 +187,27 @@ def mark_no_show(
         return visit
 
 
-def put_back(session: Session, visit_id: int, actor: Actor, now: datetime) -> Visit:
-    """A no-show who turns up waits again in the line of the desk that called them."""
+def put_back(
+    session: Session,
+    visit_id: int,
+    actor: Actor,
+    now: datetime,
+    stage: str | None = None,
+    campaign_id: int | None = None,
+) -> Visit:
+    """A no-show who turns up waits again in the line of the desk that called them. Given the
+    route's `stage` and the open campaign, a no-show of another line or campaign is refused
+    (a doctor cannot put back a collection no-show through the interview queue)."""
     with write_transaction(session):
         visit = session.get(Visit, visit_id)
         if visit is None or visit.stage != Stage.NO_SHOW:
             raise QueueError("not_no_show")
-        stage = visit.desk.stage if visit.desk else "interview"
+        if campaign_id is not None and visit.campaign_id != campaign_id:
+            raise QueueError("not_no_show")
+        line = visit.desk.stage if visit.desk else "interview"
+        if stage is not None and line != stage:
+            raise QueueError("not_no_show")
+        stage = line
         _move(session, visit, f"put_back_{stage}", visit.desk, actor, now)
         visit.desk = None
         visit.recalls = 0

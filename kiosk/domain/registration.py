@@ -1,8 +1,11 @@
 """Registering a donor at the kiosk: one transaction stores the donor, the visit with its queue
 number, the first ticket and the audit event, or nothing at all.
 
-Idempotent twice over: the same `request_id` (a double tap, a retry after a lost answer) gives
-back the visit it created, and a CIN already registered in the campaign gives back that visit.
+Idempotent: the same `request_id` from the same device (a double tap, a retry after a lost
+answer) gives back the visit it created. A CIN already registered in the campaign is *not* given
+its ticket again: the kiosk is public, and a CIN and a birth date are printed on a card that
+family and colleagues have seen. That donor is sent to reception, who check the card and reprint
+(kiosk/domain/reception.py).
 """
 
 from __future__ import annotations
@@ -13,20 +16,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.journey import record_event, start_visit
 from kiosk.domain.queue import next_queue_number
-from kiosk.domain.staff import CIN_LOOKUP, throttle_scopes
+from kiosk.domain.throttle import Who, reserve_cin_try, settle
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
 from kiosk.domain.validation import Registration
-from kiosk.models import Campaign, Donor, LoginAttempt, Ticket, Visit
+from kiosk.models import Campaign, Donor, Event, Ticket, Visit
 
 KIOSK_ACTOR = "kiosk"
 Outcome = Literal["new", "replayed", "already_registered"]
+ALREADY_REGISTERED = "already_registered"
 
 
 class CampaignClosed(Exception):
@@ -36,8 +40,9 @@ class CampaignClosed(Exception):
 @dataclass(frozen=True)
 class Registered:
     visit: Visit
-    token: str
+    token: str | None  # None when already registered: no ticket is issued
     outcome: Outcome
+    cin_conflict: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def register(
     try:
         with write_transaction(session):
             registered = _register_locked(session, registration, request_id, context, answers)
-            if print_ticket is not None and registered.outcome != "replayed":
+            if print_ticket is not None and registered.outcome == "new":
                 print_ticket(session, registered.visit, registered.token)
             return registered
     except IntegrityError:
@@ -76,6 +81,8 @@ def register(
             visit = _visit_for_request(session, request_id)
             if visit is None:
                 raise
+            if not _same_device(session, visit, context.device):
+                return Registered(visit, None, "already_registered")
             return Registered(visit, _issue_ticket(session, visit, context), "replayed")
 
 
@@ -83,31 +90,42 @@ def known_donor(
     session: Session,
     cin: str | None,
     birth_date: date | None,
-    address: str,
+    who: Who,
     now: datetime,
+    campaign_id: int | None = None,
     sleep=None,
-) -> Donor | None:
+) -> Donor | str | None:
     """The donor with this CIN *and* birth date, to fill in their details at the kiosk. Anything
-    else gives None, the same way whether the CIN is known or not; repeated misses from one
-    kiosk are slowed down, then not even looked up until the minute has passed."""
+    else gives None, the same way whether the CIN is known or not; a CIN already registered in
+    the open campaign gives ALREADY_REGISTERED whatever the birth date. Tries are counted per
+    device and per address with registration's (kiosk/domain/throttle.py): repeated misses are
+    slowed down, then not even looked up until the minute has passed."""
     if cin is None or birth_date is None:
         return None
-    verdict = throttle_scopes(
-        session, now, (LoginAttempt.username == CIN_LOOKUP, LoginAttempt.address == address)
-    )
-    if verdict.retry_after:
+    reservation = reserve_cin_try(session, now, who)
+    if reservation.refused:
         return None
-    if verdict.delay_seconds and sleep is not None:
-        sleep(verdict.delay_seconds)
+    if reservation.delay_seconds and sleep is not None:
+        sleep(reservation.delay_seconds)
     session.rollback()
+    registered = campaign_id is not None and registered_visit(session, campaign_id, cin)
     donor = session.scalar(select(Donor).where(Donor.cin == cin, Donor.birth_date == birth_date))
-    with write_transaction(session):
-        session.add(
-            LoginAttempt(
-                at=now, username=CIN_LOOKUP, address=address[:60], succeeded=donor is not None
-            )
-        )
+    settle(session, reservation.attempt_id, donor is not None and not registered)
+    if registered:
+        return ALREADY_REGISTERED
     return session.get(Donor, donor.id) if donor is not None else None
+
+
+def registered_visit(session: Session, campaign_id: int, cin: str) -> Visit | None:
+    """The visit of this campaign that holds this CIN (as its donor's, or waiting for the card
+    to be checked), whatever birth date came with it."""
+    return session.scalar(
+        select(Visit)
+        .join(Donor, Visit.donor_id == Donor.id)
+        .where(Visit.campaign_id == campaign_id, or_(Donor.cin == cin, Visit.cin_conflict == cin))
+        .order_by(Visit.id)
+        .limit(1)
+    )
 
 
 def find_visit_by_token(session: Session, token: str) -> Visit | None:
@@ -165,23 +183,25 @@ def _register_locked(
         raise CampaignClosed()
     replayed = _visit_for_request(session, request_id)
     if replayed is not None:
+        if not _same_device(session, replayed, context.device):
+            return Registered(replayed, None, "already_registered")
         return Registered(replayed, _issue_ticket(session, replayed, context), "replayed")
 
-    donor, conflict = _returning_donor(session, registration)
-    if donor is not None:
-        visit = session.scalar(
-            select(Visit).where(Visit.campaign_id == campaign.id, Visit.donor_id == donor.id)
-        )
+    if registration.cin is not None:
+        visit = registered_visit(session, campaign.id, registration.cin)
         if visit is not None:
             record_event(
                 session,
                 visit,
-                "ticket_again",
+                "registered_again",
                 actor=context.actor,
                 device=context.device,
                 now=context.now,
             )
-            return Registered(visit, _issue_ticket(session, visit, context), "already_registered")
+            return Registered(visit, None, "already_registered")
+
+    donor, conflict = _returning_donor(session, registration)
+    if donor is not None:
         _update_donor(donor, registration, context.now)
     else:
         donor = _new_donor(registration, context.now, cin=None if conflict else registration.cin)
@@ -200,11 +220,24 @@ def _register_locked(
     )
     session.add(visit)
     start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
-    return Registered(visit, _issue_ticket(session, visit, context), "new")
+    token = _issue_ticket(session, visit, context)
+    return Registered(visit, token, "new", cin_conflict=conflict is not None)
 
 
 def _visit_for_request(session: Session, request_id: str) -> Visit | None:
     return session.scalar(select(Visit).where(Visit.request_id == request_id))
+
+
+def _same_device(session: Session, visit: Visit, device: str) -> bool:
+    """Whether the registration of this visit came from this device: a replay from elsewhere
+    (a request id seen over a shoulder) gets no ticket."""
+    registered_from = session.scalar(
+        select(Event.device)
+        .where(Event.visit_id == visit.id, Event.action == "register")
+        .order_by(Event.id)
+        .limit(1)
+    )
+    return registered_from is None or registered_from == device[:60]
 
 
 def _returning_donor(

@@ -1,7 +1,7 @@
 """Staff accounts, their logins and what each role may do.
 
 Roles and rights are data (RIGHTS). The coordinator may do everything. Logins are throttled per
-account and per address; a login is a server-side session that logout or inactivity ends.
+(account, device) and per address; a login is a server-side session that logout or inactivity ends.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.db import write_transaction
 from kiosk.domain.audit_events import audit_event
+from kiosk.domain.throttle import (
+    CIN_TRY,
+    LOGIN_FAILURES,
+    SLOW_DOWN_AFTER,
+    WINDOW,
+    Who,
+    login_scopes,
+    reserve,
+)
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
 from kiosk.models import Event, LoginAttempt, StaffSession, StaffUser
 
@@ -43,12 +52,10 @@ RIGHTS: dict[str, frozenset[str]] = {
 # The stage each role works at, for the desk picker.
 ROLE_STAGES = {"doctor": ("interview",), "phlebotomist": ("collection",)}
 
-THROTTLE_WINDOW = timedelta(minutes=1)
-CIN_LOOKUP = "cin-lookup"  # the attempts of the kiosk's "find my details"
+THROTTLE_WINDOW = WINDOW
+CIN_LOOKUP = CIN_TRY  # the tries of a CIN and birth date at the public pages
 TICKET_MISS = "ticket-miss"  # a ticket address with no ticket behind it
-NOT_LOGINS = (CIN_LOOKUP, TICKET_MISS)
-MAX_FAILURES_PER_WINDOW = 10
-SLOW_DOWN_AFTER = 3
+MAX_FAILURES_PER_WINDOW = LOGIN_FAILURES
 # Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
@@ -190,16 +197,14 @@ def disable_staff(
 # --- logging in ---------------------------------------------------------------------------------
 
 
-def throttle(session: Session, username: str, address: str, now: datetime) -> Throttle:
-    """Failed logins in the last minute, for this account or from this address, slow the next
-    try down and, past the limit, refuse it until the oldest failure leaves the window."""
-    logins = LoginAttempt.username.not_in(NOT_LOGINS)
-    return throttle_scopes(
-        session,
-        now,
-        (LoginAttempt.username == username,),
-        (LoginAttempt.address == address, logins),
-    )
+def throttle(
+    session: Session, username: str, address: str, now: datetime, device: str | None = None
+) -> Throttle:
+    """Failed logins in the last minute, for this account on this device or from this address,
+    slow the next try down and, past the limit, refuse it until the oldest failure leaves the
+    window. Never per account alone: a stranger cannot lock the holder out of her own phone."""
+    who = Who(address, device or address)
+    return throttle_scopes(session, now, *login_scopes(username, who))
 
 
 def throttle_scopes(
@@ -212,7 +217,10 @@ def throttle_scopes(
     for conditions in scopes:
         failures, first = session.execute(
             select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(
-                *conditions, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
+                *conditions,
+                LoginAttempt.at > since,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.cleared_at.is_(None),
             )
         ).one()
         if failures > worst:
@@ -225,25 +233,36 @@ def throttle_scopes(
 
 
 def log_in(
-    session: Session, username: str, password: str, address: str, now: datetime, sleep=None
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+    sleep=None,
+    device: str | None = None,
 ) -> tuple[StaffUser, str]:
-    """Checks the password and opens a session; returns the user and the session's token."""
+    """Checks the password and opens a session; returns the user and the session's token. The
+    try is reserved before the password is checked (kiosk/domain/throttle.py): at most the limit
+    of simultaneous tries are evaluated."""
     username = username.strip().lower()[:40]
-    address = address[:60]
-    verdict = throttle(session, username, address, now)
-    if verdict.retry_after:
-        raise LoginRefused("throttled", verdict.retry_after)
-    if verdict.delay_seconds and sleep is not None:
-        sleep(verdict.delay_seconds)
+    who = Who(address, device or address)
+    reservation = reserve(
+        session, now, username, who, login_scopes(username, who), MAX_FAILURES_PER_WINDOW
+    )
+    if reservation.refused:
+        raise LoginRefused("throttled", reservation.retry_after)
+    if reservation.delay_seconds and sleep is not None:
+        sleep(reservation.delay_seconds)
     session.rollback()
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     succeeded = bool(user and user.active and valid)
     with write_transaction(session):
-        session.add(LoginAttempt(at=now, username=username, address=address, succeeded=succeeded))
+        if succeeded:
+            session.get(LoginAttempt, reservation.attempt_id).succeeded = True
         # A name that is no account may be a password typed in the wrong box: never kept.
-        who = (user.username if user else "unknown", address)
-        session.add(access_event(now, who, "login" if succeeded else "login_failed"))
+        who_logged = (user.username if user else "unknown", who.address)
+        session.add(access_event(now, who_logged, "login" if succeeded else "login_failed"))
         if not succeeded:
             token = None
         else:
@@ -252,7 +271,7 @@ def log_in(
                 StaffSession(
                     token_hash=token_hash(token),
                     user_id=user.id,
-                    address=address,
+                    address=who.address,
                     created_at=now,
                     last_seen_at=now,
                 )

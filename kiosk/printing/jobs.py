@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
@@ -21,6 +21,11 @@ from kiosk.printing.layout import KINDS, Layout
 
 PENDING = "pending"
 PRINTED = "printed"
+# Taken by one server's worker, being printed: no other worker takes it (issue 14: two servers
+# on one database printed the same tickets). A claim older than STALE_CLAIM belongs to a server
+# that died mid-print: the job goes back to the line.
+CLAIMED = "printing"
+STALE_CLAIM = timedelta(minutes=5)
 ERROR_LENGTH = 200
 
 
@@ -86,6 +91,33 @@ def next_pending(session: Session) -> PrintJob | None:
     )
 
 
+def claim_next(session: Session, now: datetime) -> tuple[int, Layout] | None:
+    """Takes the oldest pending job for this worker: a conditional UPDATE (WHERE status is still
+    pending) under the write lock, so of two servers on one database only one gets each job."""
+    session.rollback()
+    with write_transaction(session):
+        session.execute(
+            update(PrintJob)
+            .where(PrintJob.status == CLAIMED, PrintJob.last_attempt_at < now - STALE_CLAIM)
+            .values(status=PENDING)
+        )
+        job_id = session.scalar(
+            select(PrintJob.id).where(PrintJob.status == PENDING).order_by(PrintJob.id).limit(1)
+        )
+        if job_id is None:
+            return None
+        taken = session.execute(
+            update(PrintJob)
+            .where(PrintJob.id == job_id, PrintJob.status == PENDING)
+            .values(status=CLAIMED, last_attempt_at=now)
+        )
+        if taken.rowcount != 1:
+            return None
+        layout = session.scalar(select(PrintJob.layout).where(PrintJob.id == job_id))
+    session.rollback()  # no read transaction held while the printer works
+    return job_id, Layout.from_json(layout or "{}")
+
+
 @dataclass(frozen=True)
 class Attempt:
     job_id: int
@@ -101,19 +133,17 @@ def print_next(
 ) -> Attempt | None:
     """Prints the oldest pending job, if any. The job is marked printed only after the printer
     took every byte; a failure is recorded on the job, which stays first in line."""
-    session.rollback()
-    job = next_pending(session)
-    if job is None:
-        session.rollback()
+    claimed = claim_next(session, clock())
+    if claimed is None:
         return None
-    job_id, layout = job.id, Layout.from_json(job.layout or "{}")
-    session.rollback()  # no read transaction held while the printer works
+    job_id, layout = claimed
     try:
         send(render(layout))
     except Exception as error:  # whatever the printer or its driver raises: retry later
         message = _one_line(error)
         with write_transaction(session):
             failed = session.get(PrintJob, job_id)
+            failed.status = PENDING  # first in line again, for whichever worker comes next
             failed.attempts += 1
             failed.last_attempt_at = clock()
             failed.last_error = message[:ERROR_LENGTH]

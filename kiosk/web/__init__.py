@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from kiosk.domain.names import in_language
-from kiosk.web import dates, errors, i18n, security_headers
+from kiosk.web import dates, device_cookie, errors, guard, i18n, security_headers
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import (
     ACTOR_LABELS,
@@ -44,6 +44,7 @@ def init_web(app: Flask) -> None:
     from kiosk.web.display import bp as display_bp
     from kiosk.web.exports import bp as exports_bp
     from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.reception import bp as reception_bp
     from kiosk.web.records import bp as records_bp
     from kiosk.web.report import bp as report_bp
     from kiosk.web.staff import bp as staff_bp
@@ -53,6 +54,9 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(report_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(reception_bp)
+    device_cookie.init_app(app)
+    guard.init_app(app)
     security_headers.init_app(app)
     # Browsers ask every site for /favicon.ico: the static file (a red drop), not a 404.
     app.add_url_rule(

@@ -24,6 +24,7 @@ from kiosk.db import db
 from kiosk.domain.staff import LoginRefused, log_in, log_out, may, resume
 from kiosk.models import StaffSession
 from kiosk.web.context import device, now, pause
+from kiosk.web.device_cookie import device_mark
 from kiosk.web.rendering import is_htmx
 
 bp = Blueprint("auth", __name__)
@@ -87,7 +88,9 @@ def login():
     username = (request.form.get("username") or "")[:100]
     password = (request.form.get("password") or "")[:1000]
     try:
-        user, token = log_in(db.session, username, password, device(), now(), sleep=pause)
+        user, token = log_in(
+            db.session, username, password, device(), now(), sleep=pause, device=device_mark()
+        )
     except LoginRefused as refused:
         if refused.reason == "throttled":
             message = gettext(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kiosk.web.rendering import full_or_fragment, is_htmx
@@ -56,10 +57,19 @@ def _csrf_error(error: CSRFError) -> Response:
 def _http_error(error: HTTPException) -> Response:
     if error.code is None or error.code < 400:
         return error
+    if error.code == 413:
+        # The body was refused unread: the page is drawn without it (the language comes from
+        # the address or the cookie, never from the refused form).
+        empty = ImmutableMultiDict()
+        request.__dict__.update(form=empty, files=empty, values=request.args)
     return error_page(error.code)
 
 
 def _database_busy(error: OperationalError) -> Response:
+    from kiosk.web.guard import disk_is_full, note_disk_full
+
+    if disk_is_full(error):
+        return note_disk_full()
     return error_page(503)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
@@ -17,11 +19,13 @@ from kiosk.domain.questionnaire import (
     questions_for,
 )
 from kiosk.domain.registration import (
+    ALREADY_REGISTERED,
     CampaignClosed,
     Context,
     known_donor,
     register,
 )
+from kiosk.domain.throttle import reserve_cin_try, reserve_registration, settle
 from kiosk.domain.validation import (
     CATEGORIES,
     FIELDS,
@@ -38,9 +42,12 @@ from kiosk.domain.validation import (
 )
 from kiosk.web.auth import current_staff
 from kiosk.web.context import device, now, pause, venue_today
+from kiosk.web.device_cookie import who
+from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
 from kiosk.web.printing import printing_registered, ticket_printer_hook
+from kiosk.web.reception import found_by_cin
 from kiosk.web.rendering import full_or_fragment, see_other
 
 bp = Blueprint("kiosk", __name__)
@@ -88,7 +95,10 @@ def wizard():
     if go == "back":
         return _render_wizard(previous_step(step), values)
     if go == "lookup":
-        return _render_wizard("identity", _with_known_details(values), looked_up=True)
+        known = _with_known_details(values)
+        if known == ALREADY_REGISTERED:
+            return already_registered()
+        return _render_wizard("identity", known, looked_up=True)
     if go in STEPS[:-1]:  # "change" from the review goes back to an earlier step
         return _render_wizard(go, values)
     _, errors = check_fields(values, STEP_FIELDS[step], venue_today())
@@ -113,6 +123,9 @@ def submit_registration():
     staff = current_staff()
     actor = {"actor": staff.user.username} if staff else {}
     context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
+    guard = None if staff else _public_guard(registration.cin is not None)
+    if guard is not None and guard.refused:
+        return too_many_registrations(guard.retry_after)
     try:
         registered = register(
             db.session,
@@ -124,9 +137,61 @@ def submit_registration():
         )
     except CampaignClosed:
         return _render_wizard("review", values, status=409, closed=True)
+    if guard is not None and guard.cin_try is not None:
+        missed = registered.outcome == ALREADY_REGISTERED or registered.cin_conflict
+        settle(db.session, guard.cin_try, not missed)
+    if registered.outcome == ALREADY_REGISTERED:
+        if staff is not None:
+            return found_by_cin(registration.cin)
+        return already_registered()
     printing_registered()
-    again = {"again": 1} if registered.outcome == "already_registered" else {}
-    return see_other(url_for("ticket.show", token=registered.token, **again))
+    return see_other(url_for("ticket.show", token=registered.token))
+
+
+@dataclass(frozen=True)
+class _Guard:
+    refused: bool
+    retry_after: int = 0
+    cin_try: int | None = None
+
+
+def _public_guard(with_cin: bool) -> _Guard:
+    """A donor's registration takes its place in its device's and address's minute, and its CIN
+    counts as a try of the CIN counters (kiosk/domain/throttle.py)."""
+    config = current_app.config
+    place = reserve_registration(
+        db.session,
+        now(),
+        who(),
+        config["REGISTRATIONS_PER_DEVICE_PER_MINUTE"],
+        config["REGISTRATIONS_PER_ADDRESS_PER_MINUTE"],
+    )
+    if place.refused:
+        return _Guard(True, place.retry_after)
+    if not with_cin:
+        return _Guard(False)
+    cin_try = reserve_cin_try(db.session, now(), who())
+    if cin_try.refused:
+        return _Guard(True, cin_try.retry_after)
+    if cin_try.delay_seconds:
+        pause(cin_try.delay_seconds)
+    return _Guard(False, cin_try=cin_try.attempt_id)
+
+
+def already_registered():
+    """The same answer for every CIN registered today, whatever birth date came with it: no
+    ticket, no number, no name, not even what was typed."""
+    return full_or_fragment("kiosk/already.html", "kiosk/_already.html")
+
+
+def too_many_registrations(retry_after: int):
+    response = error_page(
+        429,
+        gettext("This tablet is registering too quickly."),
+        gettext("Please wait a minute, then try again, or ask a member of staff."),
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _submitted_values(form: Mapping[str, str]) -> dict[str, str]:
@@ -157,16 +222,23 @@ def _typed_date(form: Mapping[str, str], name: str) -> dict[str, str]:
     return {**boxes, name: text} if text or boxes else {}
 
 
-def _with_known_details(values: dict[str, str]) -> dict[str, str]:
+def _with_known_details(values: dict[str, str]) -> dict[str, str] | str:
     """A returning donor's details from their CIN and birth date, to confirm, not retype.
     Only empty fields are filled: what the donor typed wins."""
     today = venue_today()
     cin, _ = check_fields(values, ("cin", "birth_date"), today)
+    campaign = current_campaign(db.session)
     donor = known_donor(
-        db.session, cin.get("cin"), cin.get("birth_date"), device(), now(), sleep=pause
+        db.session,
+        cin.get("cin"),
+        cin.get("birth_date"),
+        who(),
+        now(),
+        campaign_id=campaign.id if campaign else None,
+        sleep=pause,
     )
-    if donor is None:
-        return values
+    if donor is None or donor == ALREADY_REGISTERED:
+        return donor or values
     known = {
         "first_name": donor.first_name,
         "last_name": donor.last_name,

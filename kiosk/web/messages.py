@@ -196,6 +196,9 @@ ACTOR_LABELS = {
 EVENT_LABELS = {
     "register": _l("Registered"),
     "ticket_again": _l("Ticket shown again"),
+    "lockout_cleared": _l("Login lockout lifted"),
+    "registered_again": _l("Came back to the kiosk, already registered"),
+    "ticket_reissued": _l("Ticket given again by reception, card checked"),
     "call": _l("Called"),
     "recall": _l("Called again"),
     "no_show": _l("Absent when called"),

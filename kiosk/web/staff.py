@@ -252,7 +252,9 @@ def put_back_view(stage: str):
     visit_id = request.form.get("visit", "")
     message = None
     try:
-        put_back(db.session, _row_id(visit_id), staff_actor(), now())
+        campaign = current_campaign(db.session)
+        campaign_id = campaign.id if campaign else -1  # no open campaign: nothing to put back
+        put_back(db.session, _row_id(visit_id), staff_actor(), now(), stage, campaign_id)
     except QueueError as error:
         message = queue_message(error)
     context = _console_context(stage, message)

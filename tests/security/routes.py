@@ -38,7 +38,13 @@ class Route:
 
 
 def every_route(app, token: str) -> Iterator[Route]:
-    samples = {"token": token, "key": token, "stage": "interview", "filename": "css/app.css"}
+    samples = {
+        "token": token,
+        "key": token,
+        "stage": "interview",
+        "filename": "css/app.css",
+        "visit_id": 1,
+    }
     urls = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
         right = getattr(app.view_functions[rule.endpoint], "required_right", None)

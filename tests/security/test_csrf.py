@@ -49,6 +49,9 @@ def _payloads(venue) -> dict[str, tuple[str | None, dict, bool]]:
         ),
         "exports.download": ("coordinator", {"day": "2026-11-24"}, True),  # its audit event
         "printing.reprint": ("reception", {}, False),  # no printer here: it sends to the page
+        "reception.find": ("reception", {"cin": "AB123456"}, False),
+        "reception.reissue": ("reception", {"card_checked": "yes"}, True),
+        "guard.clear": ("coordinator", {"address": "10.9.9.9"}, True),  # its audit event
     }
 
 

@@ -92,25 +92,75 @@ def test_the_same_request_id_gives_back_the_same_visit(context):
     assert find_visit_by_token(db.session, again.token).id == first.visit.id
 
 
-def test_a_cin_already_registered_in_the_campaign_gets_its_visit_back(context):
+def test_a_cin_already_registered_in_the_campaign_gets_no_ticket(context):
     first = register(db.session, FATIMA, "request-first-time-0001", context)
     again = register(db.session, FATIMA, "request-second-time-001", context)
     assert again.outcome == "already_registered"
-    assert again.visit.id == first.visit.id
+    assert again.token is None
     assert count(Visit) == 1
+    assert count(Ticket) == 1  # the first registration's only
     actions = db.session.scalars(select(Event.action).order_by(Event.id)).all()
-    assert actions == ["register", "ticket_again"]
+    assert actions == ["register", "registered_again"]
+    assert again.visit.id == first.visit.id  # for reception, never shown at the kiosk
+
+
+def test_a_registered_cin_with_another_birth_date_gets_the_same_answer(context):
+    register(db.session, FATIMA, "request-first-time-0001", context)
+    other = Registration("Fatima", "Zahra", "F", date(1991, 5, 17), "AB123456", None, "citizen")
+    registered = register(db.session, other, "request-impostor-00001", context)
+    assert registered.outcome == "already_registered"
+    assert registered.token is None
+    assert count(Visit) == 1
+
+
+def known_fatima() -> None:
+    """Fatima, known from an earlier campaign, not registered in this one."""
+    db.session.add(
+        Donor(
+            cin="AB123456",
+            first_name="Fatima",
+            last_name="Zahra",
+            sex="F",
+            birth_date=date(1990, 5, 17),
+            category="citizen",
+            created_at=FROZEN_NOW,
+            updated_at=FROZEN_NOW,
+        )
+    )
+    db.session.commit()
+
+
+def test_a_cin_waiting_for_its_card_check_is_registered_too(context):
+    """A CIN typed with a wrong birth date is kept on a visit: typed again, it is that visit's."""
+    known_fatima()
+    other = Registration("Fatima", "Zahra", "F", date(1991, 5, 17), "AB123456", None, "citizen")
+    first = register(db.session, other, "request-impostor-00001", context)
+    assert first.outcome == "new" and first.cin_conflict
+    for n, typed in enumerate((other, FATIMA)):
+        again = register(db.session, typed, f"request-impostor-0001{n}", context)
+        assert again.outcome == "already_registered"
+    assert count(Visit) == 1
+
+
+def test_a_replay_from_another_device_gets_no_ticket(context):
+    register(db.session, FATIMA, "request-double-tap-001", context)
+    elsewhere = Context(context.campaign_id, context.day, context.now, "fr", "10.0.0.66")
+    replay = register(db.session, FATIMA, "request-double-tap-001", elsewhere)
+    assert replay.outcome == "already_registered"
+    assert replay.token is None
+    assert count(Ticket) == 1
 
 
 def test_a_known_cin_with_another_birth_date_reveals_nothing_and_waits_for_the_doctor(context):
-    first = register(db.session, FATIMA, "request-first-time-0001", context)
+    known_fatima()
     other = Registration("Fatima", "Zahra", "F", date(1991, 5, 17), "AB123456", None, "citizen")
     registered = register(db.session, other, "request-impostor-00001", context)
     assert registered.outcome == "new"
-    assert registered.visit.id != first.visit.id
+    assert registered.cin_conflict
     assert registered.visit.donor.cin is None  # the card's owner is not touched
     assert registered.visit.cin_conflict == "AB123456"
-    assert first.visit.donor.birth_date == date(1990, 5, 17)
+    owner = db.session.scalar(select(Donor).where(Donor.cin == "AB123456"))
+    assert owner.birth_date == date(1990, 5, 17)
 
 
 def test_donors_without_cin_are_separate_people(context):

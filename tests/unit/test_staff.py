@@ -108,11 +108,21 @@ def test_failures_slow_down_then_refuse_for_the_rest_of_the_minute(amina):
     assert log_in(db.session, "amina", "long enough", "10.0.0.5", later)[0].username == "amina"
 
 
-def test_the_limit_holds_per_account_from_many_addresses(amina):
-    for n in range(MAX_FAILURES_PER_WINDOW):
-        fail(1, address=f"10.0.0.{n}")
+def test_a_strangers_failures_never_lock_the_account_holders_own_phone(amina):
+    """The attack of issue 14: ten wrong passwords for her account from one address."""
+    fail(MAX_FAILURES_PER_WINDOW, address="10.0.0.66")
     with pytest.raises(LoginRefused, match="throttled"):
-        log_in(db.session, "amina", "long enough", "10.0.0.99", FROZEN_NOW)
+        log_in(db.session, "amina", "long enough", "10.0.0.66", FROZEN_NOW)
+    user, _ = log_in(db.session, "amina", "long enough", "10.0.0.5", FROZEN_NOW, device="hers")
+    assert user.username == "amina"
+
+
+def test_the_limit_holds_per_account_on_one_device_whatever_its_address(amina):
+    for n in range(MAX_FAILURES_PER_WINDOW):
+        with pytest.raises(LoginRefused):
+            log_in(db.session, "amina", "wrong one", f"10.0.0.{n}", FROZEN_NOW, device="phone")
+    with pytest.raises(LoginRefused, match="throttled"):
+        log_in(db.session, "amina", "long enough", "10.0.0.99", FROZEN_NOW, device="phone")
 
 
 def test_the_limit_holds_per_address_across_accounts(amina):

@@ -118,7 +118,9 @@ class TestScreening:
         with staffed.app_context():
             assert db.session.scalar(select(Donor)).deferred_until.isoformat() == "2027-02-24"
 
-    def test_the_reason_is_shown_only_when_the_doctor_allows(self, client, doctor, token):
+    def test_the_public_page_never_shows_the_reason(self, client, doctor, token):
+        """Anyone holding the ticket's address reads /t/: the reason is on the printed slip
+        (when the doctor allows) and in the staff record, never there (issue 14)."""
         screen(
             doctor,
             token,
@@ -130,7 +132,7 @@ class TestScreening:
         page = client.get(f"/t/{token}?lang=ar").text
         assert "لا يمكنك التبرع" in page
         assert 'data-deferred-until=""' in page
-        assert "مرض مزمن" in page  # the reason, allowed by the doctor
+        assert "مرض مزمن" not in page  # even when the doctor allows it on the slip
 
     def test_a_temporary_deferral_needs_a_future_date(self, doctor, token):
         for until in ("", "2026-11-24", "2031-01-01", "tomorrow"):
