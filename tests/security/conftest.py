@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kiosk.db import db
 from tests.support.factories import VALID_DONOR, fresh_form
-from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.staff import log_in, pick_desk, post
 
 ROLES = ("reception", "doctor", "phlebotomist", "coordinator")
 # Audit lines that reading writes (who opened which record, who logged in): not a change of state.
@@ -74,12 +74,6 @@ class Venue:
     interview: str  # called by the doctor at Médecin 1
     collection: str  # screened, called by the phlebotomist at Fauteuil 1
     rest: str  # donated, resting
-
-
-@pytest.fixture
-def staffed(app):
-    create_staff_and_desks(app)
-    return app
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from tests.support.kiosk_http import (
     hidden_inputs,
     open_form,
 )
+from tests.support.medical_forms import GOOD_SCREENING
 
 PASSWORD = "correct horse battery"
 
@@ -28,14 +29,7 @@ PASSWORD = "correct horse battery"
 IDLE_PAUSE = 0.02
 
 
-SCREENING = {
-    "weight_kg": "70",
-    "systolic": "120",
-    "diastolic": "80",
-    "pulse": "70",
-    "hemoglobin_g_dl": "14",
-    "decision": "eligible",
-}
+SCREENING = GOOD_SCREENING  # a healthy adult, eligible
 
 
 VENUE_ZONE = ZoneInfo("Africa/Casablanca")

@@ -29,6 +29,7 @@ from kiosk.domain.validation import Registration
 from kiosk.models import Event, Visit
 from kiosk.timezones import venue_zone
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
+from tests.support.medical_forms import GOOD_SCREENING
 
 DOCTOR = Actor("doctor", "10.0.0.7")
 MINUTE = timedelta(minutes=1)
@@ -79,14 +80,6 @@ def test_an_empty_line_calls_nobody(line):
     assert call_next(db.session, campaign_id, desks["f1"], DOCTOR, FROZEN_NOW) is None
 
 
-SCREENING = {
-    "weight_kg": "70",
-    "systolic": "120",
-    "diastolic": "80",
-    "pulse": "70",
-    "hemoglobin_g_dl": "14",
-    "decision": "eligible",
-}
 DONATION = {
     "bag_number": "G123498654321",
     "bag_type": "single",
@@ -99,7 +92,7 @@ DONATION = {
 
 
 def screen(visit_id: int, now, **fields) -> None:
-    form, errors = clean_screening({**SCREENING, **fields}, lambda _: "ok", CAMPAIGN_DAY)
+    form, errors = clean_screening({**GOOD_SCREENING, **fields}, lambda _: "ok", CAMPAIGN_DAY)
     assert errors == {}
     record_screening(db.session, visit_id, form, CAMPAIGN_DAY, DOCTOR, now)
 

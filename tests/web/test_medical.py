@@ -11,15 +11,9 @@ from kiosk.domain.campaigns import current_campaign
 from kiosk.models import Donation, Donor, Event, Screening, Visit
 from tests.support.factories import VALID_DONOR, fresh_form
 from tests.support.medical_forms import GOOD_DONATION, GOOD_SCREENING
-from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.staff import log_in, pick_desk, post
 
 FR = {"Accept-Language": "fr"}
-
-
-@pytest.fixture
-def staffed(app):
-    create_staff_and_desks(app)
-    return app
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from kiosk.domain.queue import add_desk
 from kiosk.domain.staff import AccountError, add_staff
 from kiosk.models import Campaign, Desk
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
-from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.staff import create_staff_and_desks, log_in, post
 
 HTMX = {"HX-Request": "true"}
 CENTRE_AR = "المركز الجهوي لتحاقن الدم بمكناس"
@@ -36,18 +36,6 @@ def staffed(app):
     with app.app_context():
         add_desk(db.session, "Médecin 3", "interview", {"ar": DESK_AR})
     return app
-
-
-@pytest.fixture
-def login_as(staffed):
-    def client_for(username: str, desk: str | None = None):
-        client = staffed.test_client()
-        assert log_in(client, username).status_code == 303
-        if desk:
-            assert pick_desk(client, desk).status_code == 303
-        return client
-
-    return client_for
 
 
 @pytest.fixture

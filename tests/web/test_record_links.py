@@ -15,7 +15,7 @@ from kiosk.domain.queue import Actor
 from kiosk.domain.registration import find_visit_by_key, is_row_id, typed_queue_number
 from kiosk.models import Screening, Visit
 from tests.support.factories import CAMPAIGN_DAY, FROZEN_NOW
-from tests.support.staff import create_staff_and_desks, log_in, pick_desk, post
+from tests.support.staff import log_in, pick_desk, post
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}
@@ -27,12 +27,6 @@ SCREENING = {
     "hemoglobin_g_dl": "13.1",
     "decision": "eligible",
 }
-
-
-@pytest.fixture
-def staffed(app):
-    create_staff_and_desks(app)
-    return app
 
 
 @pytest.fixture

@@ -9,28 +9,10 @@ from sqlalchemy import select
 
 from kiosk.db import db, write_transaction
 from kiosk.models import Event, Visit
-from tests.support.staff import create_staff_and_desks, csrf_of, log_in, pick_desk, post
+from tests.support.staff import csrf_of, log_in, pick_desk, post
 
 HTMX = {"HX-Request": "true"}
 FR = {"Accept-Language": "fr"}
-
-
-@pytest.fixture
-def staffed(app):
-    create_staff_and_desks(app)
-    return app
-
-
-@pytest.fixture
-def login_as(staffed):
-    def client_for(username: str, desk: str | None = None):
-        client = staffed.test_client()
-        assert log_in(client, username).status_code == 303
-        if desk:
-            assert pick_desk(client, desk).status_code == 303
-        return client
-
-    return client_for
 
 
 @pytest.fixture
