@@ -58,7 +58,8 @@ def donor(serial: int) -> dict[str, str]:
         "first_name": "Fatima" if serial % 2 else "فاطمة",
         "last_name": "Zahra" if serial % 2 else "الزهراء",
         "sex": "F" if serial % 3 else "M",
-        "birth_date": f"{1965 + serial % 35}-{1 + serial % 12:02d}-{1 + serial % 28:02d}",
+        # Ages 27 to 56 in 2026: registrable, and within every rule table's first-time age limits.
+        "birth_date": f"{1970 + serial % 30}-{1 + serial % 12:02d}-{1 + serial % 28:02d}",
         "cin": f"RC{serial:06d}",
         "phone": f"06{serial:08d}",
         "category": ("civil_servant", "police", "auxiliary_forces", "citizen", "other")[serial % 5],

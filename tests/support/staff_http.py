@@ -9,10 +9,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import requests
 
+from kiosk.timezones import venue_zone
 from tests.server import run_kiosk_commands
 from tests.support.kiosk_http import (
     TICKET_PATH,
@@ -32,7 +32,9 @@ IDLE_PAUSE = 0.02
 SCREENING = GOOD_SCREENING  # a healthy adult, eligible
 
 
-VENUE_ZONE = ZoneInfo("Africa/Casablanca")
+# The server reads the zone from the pinned tzdata package, not the system's (older Debian
+# copies put Casablanca an hour ahead): the times typed must be read the same way.
+VENUE_ZONE = venue_zone("Africa/Casablanca")
 
 
 _QUEUE_NUMBER = re.compile(r'data-queue-number="(\d+)"')
