@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     # limit). A real donor takes at least 30 s, so a tablet registers at most 2 a minute.
     "REGISTRATIONS_PER_DEVICE_PER_MINUTE": 4,
     "REGISTRATIONS_PER_ADDRESS_PER_MINUTE": 8,
+    # CIN + birth-date misses per device and per address in a minute, on every public path.
+    "CIN_MISSES_PER_MINUTE": 10,
     # Days after a campaign closes during which its tickets still show the status page.
     "STATUS_PAGE_DAYS_AFTER_CLOSE": 30,
     # Minutes the kiosk's ticket screen (with the donor's first name) shows after registering.

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kiosk.db import write_transaction
 from kiosk.domain.journey import record_event, start_visit
 from kiosk.domain.queue import next_queue_number
-from kiosk.domain.throttle import Who, reserve_cin_try, settle
+from kiosk.domain.throttle import CIN_MISSES, Who, reserve_cin_try, settle
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Donor, Event, Ticket, Visit
@@ -94,6 +94,7 @@ def known_donor(
     now: datetime,
     campaign_id: int | None = None,
     sleep=None,
+    misses: int = CIN_MISSES,
 ) -> Donor | str | None:
     """The donor with this CIN *and* birth date, to fill in their details at the kiosk. Anything
     else gives None, the same way whether the CIN is known or not; a CIN already registered in
@@ -102,7 +103,7 @@ def known_donor(
     slowed down, then not even looked up until the minute has passed."""
     if cin is None or birth_date is None:
         return None
-    reservation = reserve_cin_try(session, now, who)
+    reservation = reserve_cin_try(session, now, who, misses)
     if reservation.refused:
         return None
     if reservation.delay_seconds and sleep is not None:
@@ -222,6 +223,13 @@ def _register_locked(
     start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
     token = _issue_ticket(session, visit, context)
     return Registered(visit, token, "new", cin_conflict=conflict is not None)
+
+
+def is_replay(session: Session, request_id: str, device: str) -> bool:
+    """Whether this submission is stored already, from this device: a double tap or a network
+    retry, answered with its own ticket again and never counted against the kiosk's limits."""
+    visit = _visit_for_request(session, request_id)
+    return visit is not None and _same_device(session, visit, device)
 
 
 def _visit_for_request(session: Session, request_id: str) -> Visit | None:

@@ -22,6 +22,7 @@ from kiosk.domain.registration import (
     ALREADY_REGISTERED,
     CampaignClosed,
     Context,
+    is_replay,
     known_donor,
     register,
 )
@@ -123,7 +124,8 @@ def submit_registration():
     staff = current_staff()
     actor = {"actor": staff.user.username} if staff else {}
     context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
-    guard = None if staff else _public_guard(registration.cin is not None)
+    replay = is_replay(db.session, values["request_id"], device())
+    guard = None if staff or replay else _public_guard(registration.cin is not None)
     if guard is not None and guard.refused:
         return too_many_registrations(guard.retry_after)
     try:
@@ -170,7 +172,7 @@ def _public_guard(with_cin: bool) -> _Guard:
         return _Guard(True, place.retry_after)
     if not with_cin:
         return _Guard(False)
-    cin_try = reserve_cin_try(db.session, now(), who())
+    cin_try = reserve_cin_try(db.session, now(), who(), config["CIN_MISSES_PER_MINUTE"])
     if cin_try.refused:
         return _Guard(True, cin_try.retry_after)
     if cin_try.delay_seconds:
@@ -236,6 +238,7 @@ def _with_known_details(values: dict[str, str]) -> dict[str, str] | str:
         now(),
         campaign_id=campaign.id if campaign else None,
         sleep=pause,
+        misses=current_app.config["CIN_MISSES_PER_MINUTE"],
     )
     if donor is None or donor == ALREADY_REGISTERED:
         return donor or values

@@ -122,7 +122,8 @@ IMPOSSIBLE_DATES = st.one_of(
 IMPOSSIBLE_TIMES = st.one_of(
     st.tuples(st.integers(24, 99), st.integers(0, 59)).map(lambda t: f"{t[0]:02d}:{t[1]:02d}"),
     st.tuples(st.integers(0, 23), st.integers(60, 99)).map(lambda t: f"{t[0]:02d}:{t[1]:02d}"),
-    st.sampled_from(["9h10", "09:10 pm", "-01:00", "٢٥:٠٠", "09:10:61"]),
+    # "9h10" and "0910" are times now (the 24-hour clock as a phone's number pad types it).
+    st.sampled_from(["9h", "09:10 pm", "-01:00", "٢٥:٠٠", "09:10:61", "24h00", "9:1O"]),
 )
 OUT_OF_RANGE = st.one_of(
     st.integers(max_value=-1).map(str),

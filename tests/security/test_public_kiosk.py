@@ -240,3 +240,33 @@ def test_no_cin_try_is_recorded_for_a_registration_without_cin(app):
     with app.app_context():
         names = set(db.session.scalars(select(LoginAttempt.username)))
     assert "cin-lookup" not in names
+
+
+def test_a_retry_is_answered_even_past_the_limit(limited_app):
+    """A double tap or a network retry of a stored registration is not a new registration: it
+    gets its own ticket back even when the kiosk has used its minute (a crash test found retries
+    refused with 429 after the server came back)."""
+    kiosk = donor_client(limited_app, ATTACKER)
+    form = {**fresh_form(kiosk), **VALID_DONOR}
+    assert kiosk.post("/kiosk/register", data=form).status_code == 303
+    for n in range(3):
+        post_registration(kiosk, cin=f"AB{300000 + n}")
+    assert post_registration(kiosk, cin="AB300009").status_code == 429
+    again = kiosk.post("/kiosk/register", data=form)
+    assert again.status_code == 303 and "/ticket/" in again.headers["Location"]
+    assert count(limited_app, Visit) == 4
+
+
+def test_the_cin_counters_can_be_switched_off_and_still_record(app):
+    from kiosk.domain.throttle import CIN_TRY, Who, reserve_cin_try
+
+    with app.app_context():
+        who = Who("10.0.0.66", "device-66")
+        clock_now = app.config["CLOCK"]()
+        tries = [reserve_cin_try(db.session, clock_now, who, misses=0) for _ in range(30)]
+        assert not any(t.refused for t in tries)
+        stored = db.session.scalars(
+            select(LoginAttempt).where(LoginAttempt.username == CIN_TRY)
+        ).all()
+        assert len(stored) == 30
+        assert reserve_cin_try(db.session, clock_now, who).refused  # the real limit: 10
