@@ -66,6 +66,14 @@ def history_command() -> None:
         click.echo(f"{mark} {revision.revision:<28} {summary}")
 
 
+def refuse_newer_schema() -> None:
+    """One line naming both revisions when a newer Nabd wrote the database."""
+    try:
+        check_not_newer(schema_state(db.engine))
+    except SchemaTooNew as error:
+        raise click.ClickException(str(error)) from None
+
+
 def backup_then_upgrade(app) -> str | None:
     """For `kiosk run`: refuses a newer database; when the schema is behind, a backup of the
     SQLite file first, then the upgrade. Returns the line that says what was done, or None."""

@@ -63,9 +63,7 @@ def upgrade() -> None:
         sa.Column("blood_group", sa.String(length=3), nullable=True),
         sa.Column("last_donation_on", sa.Date(), nullable=True),
         sa.Column("deferred_until", sa.Date(), nullable=True),
-        sa.Column(
-            "deferred_permanently", sa.Boolean(), server_default=sa.text("0"), nullable=False
-        ),
+        sa.Column("deferred_permanently", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("deferral_reason", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("cin"),
