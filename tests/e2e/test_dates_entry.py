@@ -32,8 +32,6 @@ from tests.e2e.kiosk_pages import (
     venue_today,
 )
 from tests.e2e.record_pages import (
-    DESKS,
-    STAFF,
     device,
     open_record,
     record,
@@ -52,6 +50,9 @@ from tests.server import running_server
 from tests.support.staff_http import add_staff_and_desks
 
 VACCINE_WEEKS = 3  # kiosk/rules/questionnaire.toml
+
+STAFF = {"medecin": "doctor", "prelevement": "phlebotomist"}
+DESKS = {"Médecin 1": "interview", "Fauteuil 1": "collection"}
 
 
 @pytest.fixture(scope="module")

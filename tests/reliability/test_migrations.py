@@ -15,12 +15,12 @@ import requests
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade as alembic_upgrade
-from sqlalchemy import text
+from sqlalchemy import MetaData, create_engine, select, text
 
 from kiosk import create_app
 from kiosk.db import db
 from kiosk.migrate import BASELINE, MIGRATIONS, schema_state, script
-from tests.server import running_server
+from tests.server import run_kiosk, running_server
 from tests.support.factories import VALID_DONOR, fresh_form
 
 OLD_RELEASE = Path(__file__).parents[1] / "data" / "release-219c1b2.sqlite3"
@@ -181,3 +181,78 @@ def test_kiosk_run_backs_up_then_upgrades_an_old_venue_and_serves(tmp_path):
     assert {table: found for table, found in rows(instance / "kiosk.sqlite3").items()}[
         "donor"
     ] == before["donor"]
+
+
+def test_the_release_before_migrations_upgrades_on_postgresql(postgres_url, tmp_path):
+    """The old release's schema (revision 0001 alone, no revision recorded) with every row of
+    the old SQLite venue copied in, upgraded by `kiosk db upgrade`."""
+    instance = tmp_path / "instance"
+    app = create_app({"INSTANCE": instance, "SQLALCHEMY_DATABASE_URI": postgres_url})
+    old = create_engine(f"sqlite:///{OLD_RELEASE}")
+    old_tables = MetaData()
+    old_tables.reflect(old)
+    with old.connect() as connection:
+        before = {
+            table.name: connection.execute(
+                select(table).order_by(*table.primary_key.columns)
+            ).fetchall()
+            for table in old_tables.sorted_tables
+        }
+    old.dispose()
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))
+        alembic_upgrade(directory=str(MIGRATIONS), revision=BASELINE)
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))  # as the old release left it
+            for table in old_tables.sorted_tables:
+                if before[table.name]:
+                    connection.execute(
+                        table.insert(), [row._asdict() for row in before[table.name]]
+                    )
+                    connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                            f" (SELECT max(id) FROM {table.name}))"
+                        )
+                    )
+        assert schema_state(db.engine).legacy
+        db.session.remove()
+        db.engine.dispose()
+
+    # In its own process, as typed: the command's engine is gone with it.
+    upgraded = run_kiosk(instance, "db", "upgrade", DATABASE_URL=postgres_url)
+    assert f"({BASELINE}) to {HEAD}" in upgraded
+    assert "nothing to do" in run_kiosk(instance, "db", "upgrade", DATABASE_URL=postgres_url)
+
+    app = create_app(
+        {
+            "INSTANCE": instance,
+            "SQLALCHEMY_DATABASE_URI": postgres_url,
+            "CLOCK": lambda: ON_THE_OPEN_DAY,
+            "REGISTRATIONS_PER_DEVICE_PER_MINUTE": 0,
+            "REGISTRATIONS_PER_ADDRESS_PER_MINUTE": 0,
+        }
+    )
+    with app.app_context():
+        assert differences(db.engine) == []
+        with db.engine.connect() as connection:
+            for table in old_tables.sorted_tables:
+                columns = ", ".join(column.name for column in table.columns)
+                keys = ", ".join(column.name for column in table.primary_key.columns)
+                after = connection.execute(
+                    text(f"SELECT {columns} FROM {table.name} ORDER BY {keys}")
+                ).fetchall()
+                assert [tuple(row) for row in after] == [
+                    tuple(row) for row in before[table.name]
+                ], table.name
+    client = app.test_client()
+    assert client.get("/kiosk").status_code == 200
+    response = client.post("/kiosk/register", data={**fresh_form(client), **VALID_DONOR})
+    assert response.status_code in (200, 303), response.status_code
+    with app.app_context():
+        donors = db.session.execute(text("SELECT count(*) FROM donor")).scalar_one()
+        db.session.remove()
+        db.engine.dispose()
+    assert donors == len(before["donor"]) + 1
