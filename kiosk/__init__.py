@@ -11,7 +11,8 @@ from typing import Any
 from flask import Flask
 
 from kiosk.config import CHECKOUT, ConfigError, instance_folder, load_settings
-from kiosk.db import configure_engine, create_schema, db
+from kiosk.db import configure_engine, db
+from kiosk.migrate import init_migrate, prepare_schema
 from kiosk.timezones import venue_zone
 
 
@@ -35,11 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError(str(error)) from None
 
     db.init_app(app)
+    init_migrate(app)
     with app.app_context():
         configure_engine(db.engine)
         import kiosk.models  # noqa: F401  (the tables must be known before create_all)
 
-        create_schema(db.engine, db.metadata)
+        prepare_schema(db.engine, db.metadata)
         from kiosk.audit import install_triggers
 
         install_triggers(db.engine)

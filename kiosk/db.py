@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, event, inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 BUSY_TIMEOUT_MS = 10_000
@@ -53,37 +52,6 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def add_missing_columns(engine: Engine | Connection, metadata) -> list[str]:
-    """Brings a venue's existing database up to the tables' new columns (create_all only makes
-    new tables). Only columns that may be empty or have a default are ever added. Given a
-    connection, it works in that connection's transaction."""
-    inspector = inspect(engine)
-    added = []
-    with _transaction(engine) as connection:
-        for table in metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not (column.nullable or column.server_default is not None):
-                    raise RuntimeError(f"cannot add required column {table.name}.{column.name}")
-                definition = CreateColumn(column).compile(dialect=engine.dialect)
-                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {definition}")
-                added.append(f"{table.name}.{column.name}")
-    return added
-
-
-@contextmanager
-def _transaction(engine: Engine | Connection) -> Iterator[Connection]:
-    if isinstance(engine, Connection):
-        yield engine
-        return
-    with engine.begin() as connection:
-        yield connection
-
-
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgres_on_connect)
@@ -92,19 +60,6 @@ def configure_engine(engine: Engine) -> None:
         return
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
-
-
-def create_schema(engine: Engine, metadata) -> list[str]:
-    """New tables, then new columns of existing tables (add_missing_columns). On PostgreSQL
-    under the write lock: several `kiosk` processes starting at once would otherwise race to
-    create the same tables."""
-    if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
-        return add_missing_columns(engine, metadata)
-    with engine.begin() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
-        metadata.create_all(connection)
-        return add_missing_columns(connection, metadata)
 
 
 def _postgres_on_connect(dbapi_connection, connection_record) -> None:

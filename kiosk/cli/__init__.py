@@ -1,5 +1,5 @@
 """The `kiosk` command: one module per command group (serve, campaign, staff and desks, printer,
-exchange, backup), common.py for what they share (who is typing: one rule for the audit log).
+exchange, backup, db), common.py for what they share (who is typing: one rule for the audit log).
 Errors are one line, never a traceback."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from kiosk.cli.backup import backup_group, purge_command
 from kiosk.cli.campaign import campaign_group
+from kiosk.cli.db import db_group
 from kiosk.cli.exchange import (
     VERIFY_EXPORT,
     central_group,
@@ -91,6 +92,7 @@ for command in (
     backup_group,
     purge_command,
     central_group,
+    db_group,
 ):
     cli.add_command(command)
 cli.add_command(verify_command, VERIFY_EXPORT)

@@ -1,4 +1,5 @@
-"""`kiosk run`: serve the app with waitress, with the printer's and the backups' threads."""
+"""`kiosk run`: serve the app with waitress, with the printer's and the backups' threads; a
+database behind the code is backed up and upgraded first, one ahead of it refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kiosk import serving
 from kiosk.backups import hold_server_lock, sqlite_path
 from kiosk.cli.backup import start_server_backups
 from kiosk.cli.campaign import default_campaign, describe
+from kiosk.cli.db import backup_then_upgrade, refuse_newer_schema
 from kiosk.db import db
 from kiosk.domain.campaigns import ensure_open_campaign
 from kiosk.network import base_url_for
@@ -34,6 +36,8 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
 
     os.umask(serving.PRIVATE_UMASK)  # the database and every file it writes: 0600
     app = info.load_app()
+    with app.app_context():
+        refuse_newer_schema()  # before anything is locked, written or said
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)
@@ -46,6 +50,9 @@ def run_command(info: ScriptInfo, host: str | None, port: int | None) -> None:
     for warning in serving.make_private(app.instance_path, database):
         click.echo(warning, err=True)
     with app.app_context():
+        upgraded = backup_then_upgrade(app)
+        if upgraded:
+            click.echo(upgraded)
         campaign = ensure_open_campaign(db.session, default_campaign(app), app.config["CLOCK"]())
         click.echo(f"Nabd is open for {describe(campaign)}")
         base = app.config["BASE_URL"]
