@@ -17,6 +17,7 @@ from kiosk.cli.exchange import (
     central_group,
     export_group,
     import_group,
+    venue_group,
     verify_command,
 )
 from kiosk.cli.printer import printer_group
@@ -91,6 +92,7 @@ for command in (
     backup_group,
     purge_command,
     central_group,
+    venue_group,
 ):
     cli.add_command(command)
 cli.add_command(verify_command, VERIFY_EXPORT)

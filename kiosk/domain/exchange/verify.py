@@ -17,9 +17,17 @@ from typing import Any
 
 import pyzipper
 
-from kiosk.domain.exchange.columns import FHIR_JSON, MANIFEST, VISITS_JSON, schema_version_problem
+from kiosk.domain.exchange.columns import (
+    FHIR_JSON,
+    MANIFEST,
+    MEMBER_NAMES,
+    SIGNATURE,
+    VISITS_JSON,
+    schema_version_problem,
+)
 from kiosk.domain.exchange.fhir import count_resources
 from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.signing import SignatureProblem, Signer, check_signature
 
 MANIFEST_MAX_BYTES = 1_000_000
 # What the files of one bundle may take once unpacked: a day is a few megabytes.
@@ -47,6 +55,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     files: int = 0  # files checked against the manifest
     encrypted: bool = False
+    signer: Signer | None = None  # whose key signed the manifest; None: unsigned
 
     @property
     def ok(self) -> bool:
@@ -83,11 +92,17 @@ def verify_bundle(data: bytes, passphrase: str | None = None) -> VerifyReport:
     problems += [
         f"{name}: in the ZIP but not in the manifest"
         for name in members
-        if name != MANIFEST and name not in listed
+        if name not in (MANIFEST, SIGNATURE) and name not in listed
     ]
+    signer = None
+    if SIGNATURE in members:
+        try:
+            signer = check_signature(members[SIGNATURE], members[MANIFEST])
+        except SignatureProblem as problem:
+            problems.append(str(problem))
     if not problems:
         problems += _count_problems(members, manifest)
-    return VerifyReport(problems, len(listed), encrypted)
+    return VerifyReport(problems, len(listed), encrypted, signer)
 
 
 def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes], bool]:
@@ -109,6 +124,9 @@ def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes],
 
 
 def _check_listing(infos: Sequence[zipfile.ZipInfo]) -> None:
+    for info in infos:
+        if info.filename not in MEMBER_NAMES:
+            raise BundleProblem(f"{info.filename!r}: not a file a bundle holds")
     names = Counter(info.filename for info in infos)
     for name, n in names.items():
         if n > 1:
