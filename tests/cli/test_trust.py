@@ -176,3 +176,32 @@ def test_the_same_data_gives_the_same_signature():
     manifest = b'{"schema_version": 1}\n'
     assert signature_member(VENUE_KEY, manifest) == signature_member(VENUE_KEY, manifest)
     assert public_text(VENUE_KEY) == VENUE_PUBLIC
+
+
+def test_a_desk_named_like_a_formula_is_escaped_in_events_csv_and_read_back_exactly():
+    from kiosk.domain.exchange.central import _event_rows
+    from kiosk.domain.exchange.columns import EVENT_COLUMNS
+    from kiosk.domain.exchange.files import csv_bytes
+
+    row = {
+        "at": "2026-11-24T09:00:00+00:00",
+        "actor": "@admin",
+        "device": "-10.0.0.7",
+        "campaign_date": "2026-11-24",
+        "queue_number": 3,
+        "action": "call",
+        "from_stage": "waiting",
+        "to_stage": "interview",
+        "desk": "=1+1",
+        "detail": '+{"x": 1}',
+    }
+    content = csv_bytes(EVENT_COLUMNS, [row])
+    cells = content.decode("utf-8-sig").splitlines()[1]
+    assert ",'=1+1," in cells and ",'@admin," in cells and ",'-10.0.0.7," in cells
+    (read,) = _event_rows(content)
+    assert (read["desk"], read["actor"], read["device"], read["detail"]) == (
+        "=1+1",
+        "@admin",
+        "-10.0.0.7",
+        '+{"x": 1}',
+    )

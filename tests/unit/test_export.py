@@ -21,7 +21,7 @@ from kiosk.domain.exchange.columns import (
     VISITS_JSON,
     VISITS_XLSX,
 )
-from kiosk.domain.exchange.files import zip_bytes
+from kiosk.domain.exchange.files import csv_cell, csv_value, zip_bytes
 from kiosk.domain.exchange.signing import KEY_FILE
 from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.domain.validation import Registration
@@ -68,7 +68,33 @@ def test_the_csv_read_back_equals_the_json(campaign_id):
     rows = csv_rows(files[VISITS_CSV])[1:]
     visits = json.loads(files[VISITS_JSON])["visits"]
     assert len(rows) == len(visits) == 3
-    assert rows == [[as_cell(value) for value in visit.values()] for visit in visits]
+    assert [[csv_value(cell) for cell in row] for row in rows] == [
+        [as_cell(value) for value in visit.values()] for visit in visits
+    ]
+    phones = {row[HEADER.index("phone")] for row in rows}
+    assert "'+212612345678" in phones  # never read as a formula (OWASP), read back exactly
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+212612345678", "'+212612345678"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'=x", "''=x"),
+        ("''", "'" * 3),
+        ("'abc", "'abc"),
+        ("'", "'"),
+        ("Fauteuil 1", "Fauteuil 1"),
+        ("", ""),
+    ],
+)
+def test_a_cell_a_spreadsheet_would_evaluate_is_escaped_and_read_back_exactly(value, cell):
+    assert csv_cell(value) == cell
+    assert csv_value(cell) == value
 
 
 def test_the_csv_has_a_bom_crlf_lines_quotes_and_arabic_names(campaign_id):
@@ -94,7 +120,7 @@ def test_a_visit_that_gave_blood(campaign_id):
         "sex": "F",
         "birth_date": "1990-05-17",
         "age": "36",
-        "phone": "+212612345678",
+        "phone": "'+212612345678",  # escaped (OWASP): never a formula
         "category": "civil_servant",
         "first_time": "yes",  # although today's donation is now her last one
         "declared_blood_group": "O+",

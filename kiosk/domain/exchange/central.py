@@ -45,7 +45,7 @@ from kiosk.domain.exchange.columns import (
     schema_version_problem,
 )
 from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from kiosk.domain.exchange.files import csv_bytes
+from kiosk.domain.exchange.files import csv_bytes, csv_value
 from kiosk.domain.exchange.signing import Signer
 from kiosk.domain.exchange.trust import ACCEPT_UNSIGNED, judge
 from kiosk.domain.exchange.verify import BundleProblem, bundle_members, verify_bundle
@@ -280,7 +280,8 @@ def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
     if len(fields) != len(EVENT_COLUMNS):
         raise ImportRefused(f"{where}: {len(fields)} values for {len(EVENT_COLUMNS)} columns")
     row: dict[str, Any] = {
-        column: value or None for column, value in zip(EVENT_COLUMNS, fields, strict=True)
+        column: csv_value(value) or None
+        for column, value in zip(EVENT_COLUMNS, fields, strict=True)
     }
     if row["at"] is None or row["action"] is None or row["actor"] is None:
         raise ImportRefused(f"{where}: at, actor and action are needed")
