@@ -205,3 +205,60 @@ def test_a_desk_named_like_a_formula_is_escaped_in_events_csv_and_read_back_exac
         "-10.0.0.7",
         '+{"x": 1}',
     )
+
+
+def bomb() -> bytes:
+    """A ZIP of some 42 kB whose visits.json unpacks to 30 MB, its manifest's hashes right."""
+    content = b'{"schema_version": 1, "visits": [' + b"{}," * 10_000_000 + b"{}]}"
+    manifest = {
+        "schema_version": 1,
+        "counts": {"visits": 10_000_001},
+        "files": {VISITS_JSON: file_entry(content)},
+    }
+    return zip_bytes({MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
+
+
+def test_a_zip_bomb_is_refused_in_bounded_memory(tmp_path, centre):
+    import tracemalloc
+
+    data = bomb()
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        from kiosk.domain.exchange.verify import verify_bundle
+
+        report = verify_bundle(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    print(f"\nbomb of {len(data)} bytes: peak {peak / 1e6:.0f} MB while verifying")
+    assert report.problems == ["visits.json: more than 100000 objects, too many for a bundle"]
+    assert peak < 150_000_000
+    enrol(centre)
+    refused(centre, tmp_path, data, "more than 100000 objects")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"visits": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"visits": [1e999999]}',
+        b'{"visits": [' + b"0," * 6_000_000 + b"0]}",
+    ],
+    ids=["deep", "huge-number", "many-values"],
+)
+def test_hostile_json_is_one_line_never_a_traceback(content, centre, tmp_path):
+    manifest = {
+        "schema_version": 1,
+        "counts": {"visits": 1},
+        "files": {VISITS_JSON: file_entry(content)},
+    }
+    data = zip_bytes({MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
+    path = tmp_path / "hostile.zip"
+    path.write_bytes(data)
+    verified = centre("verify-export", str(path))
+    assert verified.exit_code == 1
+    assert "Traceback" not in verified.output and "unexpected error" not in verified.output
+    assert verified.output.startswith(f"{path}: visits.json"), verified.output
+    enrol(centre)
+    refused(centre, tmp_path, data, "visits.json")

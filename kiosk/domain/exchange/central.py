@@ -48,7 +48,13 @@ from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from kiosk.domain.exchange.files import csv_bytes, csv_value
 from kiosk.domain.exchange.signing import Signer
 from kiosk.domain.exchange.trust import ACCEPT_UNSIGNED, judge
-from kiosk.domain.exchange.verify import BundleProblem, bundle_members, verify_bundle
+from kiosk.domain.exchange.verify import (
+    BundleProblem,
+    bundle_members,
+    load_bounded_json,
+    verify_bundle,
+    visits_json_problem,
+)
 from kiosk.models import (
     Campaign,
     Desk,
@@ -155,9 +161,12 @@ def read_bundle(name: str, data: bytes, passphrase: str | None = None) -> Bundle
 
 
 def _json_object(content: bytes, name: str) -> dict[str, Any]:
+    problem = visits_json_problem(content) if name == VISITS_JSON else None
+    if problem is not None:
+        raise ImportRefused(problem)
     try:
-        document = json.loads(content.decode("utf-8"))
-    except ValueError as error:
+        document = load_bounded_json(content)
+    except (ValueError, RecursionError) as error:
         raise ImportRefused(f"{name} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise ImportRefused(f"{name} is not a JSON object")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import zipfile
 import zlib
 from collections import Counter
@@ -44,6 +45,14 @@ _UNREADABLE = (
     NotImplementedError,
     ValueError,
 )
+
+
+# What visits.json may hold before it is parsed (a day has a few hundred visits, a whole
+# campaign a few thousand, each a flat object of some 35 values): a 30 MB file of `{},` or
+# `0,` would otherwise become tens of millions of Python objects.
+VISITS_MAX_OBJECTS = 100_000
+VISITS_MAX_VALUES = 5_000_000
+JSON_MAX_DEPTH = 20  # visits.json is 3 deep; deeper nesting is refused before parsing
 
 
 class BundleProblem(ValueError):
@@ -206,15 +215,67 @@ def _member_problems(
     return []
 
 
+def visits_json_problem(content: bytes) -> str | None:
+    """Why visits.json is refused before it is parsed (too many objects or values, nested too
+    deep), or None: the work to read it stays bounded whatever the file holds."""
+    objects = content.count(b"{") + content.count(b"[")
+    if objects > VISITS_MAX_OBJECTS:
+        return f"{VISITS_JSON}: more than {VISITS_MAX_OBJECTS} objects, too many for a bundle"
+    if content.count(b",") > VISITS_MAX_VALUES:
+        return f"{VISITS_JSON}: more than {VISITS_MAX_VALUES} values, too many for a bundle"
+    depth = deepest = 0
+    for byte in content.translate(None, delete=_NOT_BRACKETS):
+        depth += 1 if byte in b"{[" else -1
+        deepest = max(deepest, depth)
+    if deepest > JSON_MAX_DEPTH:
+        return f"{VISITS_JSON}: nested more than {JSON_MAX_DEPTH} deep"
+    return None
+
+
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused (ValueError) if it is not finite or
+    has more digits than any measurement."""
+    value = float(text)
+    if len(text) > 32 or not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise ValueError(f"the number {text[:20]}… is out of range")
+    return int(text)
+
+
+def no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a number a bundle holds")
+
+
+def load_bounded_json(content: bytes) -> Any:
+    """JSON whose numbers are finite and of bounded size (ValueError otherwise)."""
+    return json.loads(
+        content.decode("utf-8"),
+        parse_float=finite_float,
+        parse_int=bounded_int,
+        parse_constant=no_constant,
+    )
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
 def _count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
     """The number of visits in the manifest is the number in visits.json, its figures (when it
     has any) are those of these visits, and its FHIR resources those in fhir.json."""
     if VISITS_JSON not in manifest["files"]:
         return []
+    problem = visits_json_problem(members[VISITS_JSON])
+    if problem is not None:
+        return [problem]
     try:
-        visits = json.loads(members[VISITS_JSON].decode("utf-8"))["visits"]
+        visits = load_bounded_json(members[VISITS_JSON])["visits"]
         counted = manifest["counts"]["visits"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         return [f"{VISITS_JSON} or the manifest's counts cannot be read ({error})"]
     if not isinstance(visits, list):
         return [f"{VISITS_JSON} holds no list of visits"]
