@@ -260,3 +260,15 @@ class ImportedBundle(db.Model):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class TrustedVenue(db.Model):
+    """A venue whose signing key the regional centre trusts (`kiosk central trust`): only bundles
+    signed by a key listed here and not revoked are imported."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(24))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

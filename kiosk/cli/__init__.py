@@ -18,6 +18,7 @@ from kiosk.cli.exchange import (
     central_group,
     export_group,
     import_group,
+    venue_group,
     verify_command,
 )
 from kiosk.cli.printer import printer_group
@@ -93,6 +94,7 @@ for command in (
     purge_command,
     central_group,
     db_group,
+    venue_group,
 ):
     cli.add_command(command)
 cli.add_command(verify_command, VERIFY_EXPORT)

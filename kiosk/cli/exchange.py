@@ -40,6 +40,18 @@ from kiosk.domain.exchange.central import (
 )
 from kiosk.domain.exchange.donor_list import import_donors
 from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
+from kiosk.domain.exchange.signing import (
+    SignatureProblem,
+    fingerprint,
+    public_text,
+    venue_key,
+)
+from kiosk.domain.exchange.trust import (
+    TrustError,
+    add_trusted,
+    revoke_trusted,
+    trusted_venues,
+)
 from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.timezones import venue_zone
 
@@ -136,7 +148,8 @@ def _export(
         )
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists already; add --force to replace it")
-    export = prepare_export(db.session, campaign, day, now, zone, passphrase)
+    key = venue_key(app.instance_path)
+    export = prepare_export(db.session, campaign, day, now, zone, passphrase, key)
     write_atomically(out, export.data)
     actor = typing_actor()
     record_export(db.session, campaign, day, export, actor.name, actor.device, now)
@@ -180,6 +193,12 @@ def verify_command(ctx: click.Context, bundle: Path, passphrase_env: str | None)
     if report.ok:
         encrypted = ", encrypted" if report.encrypted else " (not encrypted)"
         click.echo(f"ok: {report.files} files verified{encrypted}")
+        if report.signer is None:
+            click.echo("unsigned: no venue's key signed this bundle")
+        else:
+            click.echo(
+                f"signed by the key {report.signer.fingerprint} ({report.signer.public_key})"
+            )
         return
     for problem in report.problems:
         click.echo(f"{bundle}: {problem}", err=True)
@@ -216,8 +235,16 @@ def central_group() -> None:
     "bundles", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--passphrase-env", "passphrase_env", metavar="VAR", help=PASSPHRASE_ENV_HELP)
-def import_command(bundles: tuple[Path, ...], passphrase_env: str | None) -> None:
-    """Check the bundles, then load them in one go: all of them, or none if one is refused."""
+@click.option(
+    "--accept-unsigned",
+    is_flag=True,
+    help="Let in bundles no venue signed (made before Nabd signed them); audited.",
+)
+def import_command(
+    bundles: tuple[Path, ...], passphrase_env: str | None, accept_unsigned: bool
+) -> None:
+    """Check the bundles, then load them in one go: all of them, or none if one is refused.
+    Each must be signed by a venue on the trust list (`kiosk central trust`)."""
     passphrase = passphrase_from(passphrase_env)
     read = []
     for path in bundles:
@@ -226,7 +253,15 @@ def import_command(bundles: tuple[Path, ...], passphrase_env: str | None) -> Non
         except ImportRefused as refused:
             raise click.ClickException(f"{path}: {refused}; nothing imported") from None
     try:
-        reports = import_bundles(db.session, read, current_app.config["CLOCK"]())
+        actor = typing_actor()
+        reports = import_bundles(
+            db.session,
+            read,
+            current_app.config["CLOCK"](),
+            accept_unsigned=accept_unsigned,
+            actor=actor.name,
+            device=actor.device,
+        )
     except ImportRefused as refused:
         raise click.ClickException(f"{refused}; nothing imported") from None
     for report in reports:
@@ -283,3 +318,67 @@ def donors_command(out: Path) -> None:
         f"({listing.without_cin} donor records without a CIN left out)"
     )
     click.echo(f"warning: {out} holds personal data: keep it safe", err=True)
+
+
+@central_group.group("trust")
+def trust_group() -> None:
+    """The venues whose signing keys the centre trusts: only their bundles are imported."""
+
+
+@trust_group.command("add")
+@click.argument("name")
+@click.argument("public_key")
+def trust_add_command(name: str, public_key: str) -> None:
+    """Trust the venue NAME's key (the line `kiosk venue key` prints there)."""
+    actor = typing_actor()
+    now = current_app.config["CLOCK"]()
+    try:
+        venue = add_trusted(db.session, name, public_key, now, actor.name, actor.device)
+    except (TrustError, SignatureProblem) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Trusted {venue.name}: fingerprint {venue.fingerprint} (check it against the "
+        "venue's /staff/admin page or `kiosk venue key`)"
+    )
+
+
+@trust_group.command("list")
+def trust_list_command() -> None:
+    """The trusted venues, their fingerprints, and those revoked."""
+    venues = trusted_venues(db.session)
+    if not venues:
+        click.echo("No venue is trusted yet: `kiosk central trust add NAME PUBLIC-KEY`")
+    for venue in venues:
+        state = (
+            f"revoked {venue.revoked_at.isoformat(timespec='seconds')}"
+            if venue.revoked_at
+            else "trusted"
+        )
+        click.echo(f"{venue.name}\t{venue.fingerprint}\t{state}\t{venue.public_key}")
+
+
+@trust_group.command("revoke")
+@click.argument("name")
+def trust_revoke_command(name: str) -> None:
+    """Stop trusting the venue NAME's key: its bundles are refused from now on."""
+    actor = typing_actor()
+    now = current_app.config["CLOCK"]()
+    try:
+        venue = revoke_trusted(db.session, name, now, actor.name, actor.device)
+    except TrustError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Revoked {venue.name} ({venue.fingerprint}): its bundles are refused from now on")
+
+
+@click.group("venue", cls=AppGroup)
+def venue_group() -> None:
+    """This venue's identity: the key its bundles are signed with."""
+
+
+@venue_group.command("key")
+def venue_key_command() -> None:
+    """Print this venue's public key (one line) and its fingerprint, for the centre's trust
+    list. The private key stays in the instance folder."""
+    public = public_text(venue_key(current_app.instance_path))
+    click.echo(public)
+    click.echo(f"fingerprint {fingerprint(public)}")

@@ -53,7 +53,7 @@ class Din:
 
 # With no format set, a bag number is still what a label or a scanner gives: letters, digits and
 # the separators labels print; never markup, quotes or semicolons.
-_LABEL_TEXT = re.compile(r"[A-Z0-9=][A-Z0-9 ./=+*_-]*")
+_LABEL_TEXT = re.compile(r"[A-Z0-9][A-Z0-9 ./=+*_-]*")
 
 
 def check_character(din13: str) -> str:
@@ -106,7 +106,9 @@ def normalise_bag_number(text: str, policy: str) -> str:
     """The bag number as stored, or BagNumberError. An unknown policy is ValueError (a
     configuration mistake, not the phlebotomist's)."""
     policy = parse_policy(policy)
-    number = text.strip()
+    # A scanned ISBT 128 code starts with its data identifier "=": not part of the number (and
+    # a cell starting with "=" is a formula to a spreadsheet).
+    number = text.strip().removeprefix("=").strip()
     if not number:
         raise BagNumberError("bag_required")
     if policy == "isbt128":

@@ -20,6 +20,7 @@ from kiosk.domain.exchange.bundle import (
     record_export,
 )
 from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
+from kiosk.domain.exchange.signing import venue_key
 from kiosk.domain.validation import FieldError, Invalid, date_text, has_hidden_characters
 from kiosk.models import Campaign
 from kiosk.timezones import venue_zone
@@ -72,6 +73,7 @@ def download():
         now(),
         venue_zone(current_app.config["TIMEZONE"]),
         passphrase,
+        venue_key(current_app.instance_path),
     )
     record_export(
         db.session, form.campaign, day, export, current_staff().user.username, device(), now()

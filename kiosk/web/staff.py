@@ -15,6 +15,7 @@ from kiosk.domain.campaigns import (
     update_medical_settings,
 )
 from kiosk.domain.eligibility import TABLES, THRESHOLD_BOUNDS
+from kiosk.domain.exchange.signing import fingerprint, public_text, venue_key
 from kiosk.domain.medical import table_for
 from kiosk.domain.queue import (
     DESK_STAGES,
@@ -320,6 +321,7 @@ def admin_context(message: str | None = None, status_ok: bool = True) -> dict:
         "staff_url": staff_url,
         "staff_qr": qr_svg(staff_url),
         "display_url": public_base_url() + url_for("display.show"),
+        "venue_fingerprint": fingerprint(public_text(venue_key(current_app.instance_path))),
         "stages": DESK_STAGES,
         "ok": status_ok,
         **_medical_settings(),

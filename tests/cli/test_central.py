@@ -25,15 +25,26 @@ from kiosk import create_app
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import build_bundle
 from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
-from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, SIGNATURE, VISITS_JSON
 from kiosk.domain.exchange.files import file_entry, zip_bytes
+from kiosk.domain.exchange.signing import signature_member
 from kiosk.domain.exchange.verify import bundle_members, read_manifest, verify_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
-from tests.support.venue_day import DAY, ZONE, person, venue_bundle
+from tests.support.venue_day import (
+    DAY,
+    VENUE_KEY,
+    VENUE_NAME,
+    VENUE_PUBLIC,
+    ZONE,
+    person,
+    trust_test_venue,
+    venue_bundle,
+)
 
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 PASSPHRASE = "sept mots pour le centre"
 TABLES = (Campaign, Donor, Visit, Screening, Donation, Event, ImportedBundle)
+TABLES_NAMES = tuple(model.__tablename__ for model in TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +112,21 @@ class Centre:
         return bundle_members(build_bundle(db.session, campaign.id, DAY, now, ZONE))
 
 
+def enrol(database_url: str, instance: Path) -> None:
+    """The centre trusts the test venues' key, as its coordinator would enrol it."""
+    added = kiosk_process(
+        database_url, instance, "central", "trust", "add", VENUE_NAME, VENUE_PUBLIC
+    )
+    assert added.returncode == 0, added.stderr
+
+
+def signed_zip(files: dict[str, bytes]) -> bytes:
+    """The files as a bundle whose signature.json signs its (changed) manifest: a forgery by
+    someone holding the venue's key, or the venue's own re-export."""
+    signature = signature_member(VENUE_KEY, files[MANIFEST])
+    return zip_bytes({**files, SIGNATURE: signature})
+
+
 def visits_of(files: dict[str, bytes]) -> list[dict]:
     return json.loads(files[VISITS_JSON])["visits"]
 
@@ -125,6 +151,7 @@ def test_a_day_of_300_visits_round_trips_and_a_second_import_adds_nothing(
     source = bundle_members(day_of_300.bundle)
     source_counts = read_manifest(day_of_300.bundle)["counts"]
 
+    enrol(database_url, tmp_path / "centre")
     first = kiosk_process(database_url, tmp_path / "centre", "central", "import", str(bundle))
     assert first.returncode == 0, first.stderr
     print(f"\n{database_url.split(':')[0]}: {first.stdout.strip()}")
@@ -154,6 +181,7 @@ def test_a_day_of_300_visits_round_trips_and_a_second_import_adds_nothing(
 def test_the_donors_history_after_the_import(small_day, tmp_path):
     url = f"sqlite:///{tmp_path / 'centre.sqlite3'}"
     with Centre(url, tmp_path / "centre"):
+        trust_test_venue()
         import_bundles(db.session, [read_bundle("day.zip", small_day.bundle)], centre_now())
         donors = {donor.cin: donor for donor in db.session.scalars(select(Donor))}
         for number, kind in small_day.kinds.items():
@@ -203,6 +231,7 @@ def test_donors_of_two_campaigns_are_merged_by_cin_and_a_conflict_is_reported(
     paths = [tmp_path / "khenifra.zip", tmp_path / "azrou.zip"]
     paths[0].write_bytes(small_day.bundle)
     paths[1].write_bytes(azrou.bundle)
+    enrol(database_url, tmp_path / "centre")
     result = kiosk_process(database_url, tmp_path / "centre", "central", "import", *map(str, paths))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
@@ -235,7 +264,11 @@ def test_donors_of_two_campaigns_are_merged_by_cin_and_a_conflict_is_reported(
 
 @pytest.fixture
 def centre_cli(tmp_path, kiosk_command):
-    return kiosk_command(tmp_path / "centre", f"sqlite:///{tmp_path / 'centre.sqlite3'}")
+    """The centre's `kiosk`, with the test venues' key enrolled."""
+    run = kiosk_command(tmp_path / "centre", f"sqlite:///{tmp_path / 'centre.sqlite3'}")
+    added = run("central", "trust", "add", VENUE_NAME, VENUE_PUBLIC)
+    assert added.exit_code == 0, added.output
+    return run
 
 
 def test_the_donor_list_imports_back_into_a_venue(centre_cli, tmp_path, monkeypatch):
@@ -324,7 +357,8 @@ def test_a_bad_bundle_is_one_line_and_nothing_is_imported(
     assert line.startswith(f"kiosk: {bad}: ") and message in line, line
     assert line.endswith("nothing imported")
     with Centre(f"sqlite:///{tmp_path / 'centre.sqlite3'}", tmp_path / "c") as centre:
-        assert set(centre.counts().values()) == {0}  # not even the good bundle before it
+        # not even the good bundle before it; the one event is the key's enrolment
+        assert {**centre.counts(), "event": 0} == dict.fromkeys(TABLES_NAMES, 0)
 
 
 @pytest.fixture(scope="module")
@@ -375,14 +409,15 @@ def test_an_encrypted_bundle_imports_with_its_passphrase(encrypted_day, centre_c
 def test_a_bundle_of_a_day_already_imported_from_another_bundle_is_refused(small_day, tmp_path):
     url = f"sqlite:///{tmp_path / 'centre.sqlite3'}"
     with Centre(url, tmp_path / "centre") as centre:
+        trust_test_venue()
         import_bundles(db.session, [read_bundle("first.zip", small_day.bundle)], centre_now())
         before = centre.counts()
         # The same day exported again later: another manifest (generated_at), the same visits.
         files = bundle_members(small_day.bundle)
         manifest = json.loads(files[MANIFEST])
         manifest["generated_at"] = "2026-11-24T20:00:00+00:00"
-        later = zip_bytes({**files, MANIFEST: json.dumps(manifest).encode()})
-        with pytest.raises(ImportRefused, match="number 1 is in the database already"):
+        later = signed_zip({**files, MANIFEST: json.dumps(manifest).encode()})
+        with pytest.raises(ImportRefused, match="2026-11-24 was imported already .* goes in once"):
             import_bundles(db.session, [read_bundle("later.zip", later)], centre_now())
         assert centre.counts() == before
 
@@ -408,7 +443,7 @@ def test_a_bundle_with_well_hashed_but_wrong_values_is_refused(
     manifest["files"][VISITS_JSON] = file_entry(content)
     # As an older manifest, without figures: else verify, not the import's reading, refuses it.
     manifest.pop("figures")
-    bundle = zip_bytes({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
+    bundle = signed_zip({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
     with pytest.raises(ImportRefused, match="visits.json, visit 1") as refused:
         read_bundle("odd.zip", bundle)
     assert message in str(refused.value)
@@ -435,8 +470,10 @@ def test_a_value_the_database_refuses_is_one_line_and_nothing_is_imported(
     content = json.dumps(document).encode()
     manifest = json.loads(files[MANIFEST])
     manifest["files"][VISITS_JSON] = file_entry(content)
-    bundle = zip_bytes({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
+    bundle = signed_zip({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
     with Centre(database_url, tmp_path / "centre") as centre:
+        trust_test_venue()
+        before = centre.counts()
         with pytest.raises(ImportRefused, match="^twice.zip: the database refused a value"):
             import_bundles(db.session, [read_bundle("twice.zip", bundle)], centre_now())
-        assert set(centre.counts().values()) == {0}
+        assert centre.counts() == before

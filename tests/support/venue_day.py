@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from kiosk import create_app
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import CampaignDetails, open_campaign
 from kiosk.domain.exchange.bundle import build_bundle
+from kiosk.domain.exchange.signing import public_text
+from kiosk.domain.exchange.trust import add_trusted
 from kiosk.domain.journey import transition
 from kiosk.domain.medical import (
     clean_donation,
@@ -33,6 +37,11 @@ from kiosk.models import Visit
 from kiosk.timezones import venue_zone
 
 ZONE = venue_zone("Africa/Casablanca")
+# The test venues' signing key (fixed, so bundles stay byte-identical run to run) and its
+# public half, which the centre enrols before importing them.
+VENUE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+VENUE_PUBLIC = public_text(VENUE_KEY)
+VENUE_NAME = "test-venue"
 DAY = date(2026, 11, 24)
 OPENING = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 DOCTOR = Actor("dr.amrani", "10.0.0.7")
@@ -136,7 +145,7 @@ def _run_day(clock, donors, still_waiting, site, day, people, passphrase) -> Ven
         bag = f"{site.upper().encode('ascii', 'ignore').decode()[:3]}{visit.queue_number:06d}"
         _collect(visit.id, kinds[visit.queue_number], bag, day, clock)
         bags.append(bag)
-    bundle = build_bundle(db.session, campaign.id, day, clock(), ZONE, passphrase)
+    bundle = build_bundle(db.session, campaign.id, day, clock(), ZONE, passphrase, VENUE_KEY)
     return VenueDay(bundle, kinds, bags)
 
 
@@ -192,3 +201,9 @@ def _collect(visit_id: int, kind: str, bag: str, day: date, clock) -> None:
     record_donation(db.session, visit_id, donation, NURSE, now)
     if not kind.endswith("resting"):
         finish_rest(db.session, visit_id, NURSE, clock())
+
+
+def trust_test_venue(now: datetime | None = None) -> None:
+    """Enrols the test venues' key in the centre's database of the current app."""
+    now = now or datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    add_trusted(db.session, VENUE_NAME, VENUE_PUBLIC, now, "centre", "test")

@@ -153,6 +153,9 @@ def test_bag_number_errors_are_value_errors_with_a_code():
         ("12 345", "12 345"),
         ("x" * 40, "X" * 40),
         ("G12349865432100Z", "G12349865432100Z"),  # not checked under "any"
+        # A scanned ISBT 128 code's data identifier "=" is not kept: never a formula in a CSV.
+        ("=G12349865432100", "G12349865432100"),
+        ("=1+1", "1+1"),
     ],
 )
 def test_policy_any_keeps_printable_text_upper_cased(text, expected):
@@ -163,6 +166,8 @@ def test_policy_any_keeps_printable_text_upper_cased(text, expected):
     ("text", "code"),
     [
         ("", "bag_required"),
+        ("=", "bag_required"),
+        ("==1+1", "bag_format"),
         ("   \t ", "bag_required"),
         ("x" * 41, "bag_too_long"),
         ("AB\x00123", "bag_characters"),

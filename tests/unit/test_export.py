@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import date, timedelta
 
@@ -20,7 +21,8 @@ from kiosk.domain.exchange.columns import (
     VISITS_JSON,
     VISITS_XLSX,
 )
-from kiosk.domain.exchange.files import zip_bytes
+from kiosk.domain.exchange.files import csv_cell, csv_value, zip_bytes
+from kiosk.domain.exchange.signing import KEY_FILE
 from kiosk.domain.exchange.verify import verify_bundle
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Event
@@ -66,7 +68,33 @@ def test_the_csv_read_back_equals_the_json(campaign_id):
     rows = csv_rows(files[VISITS_CSV])[1:]
     visits = json.loads(files[VISITS_JSON])["visits"]
     assert len(rows) == len(visits) == 3
-    assert rows == [[as_cell(value) for value in visit.values()] for visit in visits]
+    assert [[csv_value(cell) for cell in row] for row in rows] == [
+        [as_cell(value) for value in visit.values()] for visit in visits
+    ]
+    phones = {row[HEADER.index("phone")] for row in rows}
+    assert "'+212612345678" in phones  # never read as a formula (OWASP), read back exactly
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+212612345678", "'+212612345678"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'=x", "''=x"),
+        ("''", "'" * 3),
+        ("'abc", "'abc"),
+        ("'", "'"),
+        ("Fauteuil 1", "Fauteuil 1"),
+        ("", ""),
+    ],
+)
+def test_a_cell_a_spreadsheet_would_evaluate_is_escaped_and_read_back_exactly(value, cell):
+    assert csv_cell(value) == cell
+    assert csv_value(cell) == value
 
 
 def test_the_csv_has_a_bom_crlf_lines_quotes_and_arabic_names(campaign_id):
@@ -92,7 +120,7 @@ def test_a_visit_that_gave_blood(campaign_id):
         "sex": "F",
         "birth_date": "1990-05-17",
         "age": "36",
-        "phone": "+212612345678",
+        "phone": "'+212612345678",  # escaped (OWASP): never a formula
         "category": "civil_servant",
         "first_time": "yes",  # although today's donation is now her last one
         "declared_blood_group": "O+",
@@ -284,7 +312,9 @@ def test_a_flipped_byte_inside_the_zip_fails(campaign_id):
     ("changes", "problem"),
     [
         ({EVENTS_CSV: None}, "events.csv: listed in the manifest but missing"),
-        ({"notes.txt": b"hello"}, "notes.txt: in the ZIP but not in the manifest"),
+        ({"notes.txt": b"hello"}, "'notes.txt': not a file a bundle holds"),
+        ({"../../x": b"hello"}, "'../../x': not a file a bundle holds"),
+        ({"/etc/cron.d/x": b"* * * * * root sh"}, "'/etc/cron.d/x': not a file a bundle holds"),
         ({MANIFEST: None}, "manifest.json is missing"),
         ({MANIFEST: b"{not json"}, "manifest.json is not valid JSON"),
         ({MANIFEST: b"[]"}, "manifest.json is not a JSON object"),
@@ -349,7 +379,20 @@ def test_export_then_verify(kiosk, tmp_path):
     assert [path.name for path in tmp_path.iterdir() if path.suffix == ".part"] == []
     verified = kiosk("export", "verify", out)
     assert verified.exit_code == 0, verified.output
-    assert verified.output.strip() == "ok: 5 files verified (not encrypted)"
+    key = kiosk("venue", "key")
+    assert key.exit_code == 0, key.output
+    public, fingerprint_line = key.output.strip().splitlines()
+    fingerprint = fingerprint_line.removeprefix("fingerprint ")
+    assert re.fullmatch(r"[0-9a-f]{4}(:[0-9a-f]{4}){3}", fingerprint)
+    assert verified.output.strip().splitlines() == [
+        "ok: 5 files verified (not encrypted)",
+        f"signed by the key {fingerprint} ({public})",
+    ]
+    key_file = tmp_path / "instance" / KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with zipfile.ZipFile(out) as opened:
+        assert KEY_FILE not in opened.namelist()
+        assert b"PRIVATE" not in b"".join(opened.read(name) for name in opened.namelist())
 
 
 def test_export_picks_the_campaign_and_its_day_by_itself(kiosk, tmp_path):
@@ -376,13 +419,13 @@ def test_verify_reports_each_problem_and_fails(kiosk, tmp_path):
     with zipfile.ZipFile(out) as opened:
         files = {name: opened.read(name) for name in opened.namelist()}
     files[VISITS_CSV] = files[VISITS_CSV].replace(b"13.1", b"13.7")
-    files["extra.txt"] = b"x"
+    del files[EVENTS_CSV]
     out.write_bytes(zip_bytes(files))
     result = kiosk("export", "verify", out)
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"{out}: visits.csv: SHA-256 does not match the manifest",
-        f"{out}: extra.txt: in the ZIP but not in the manifest",
+        f"{out}: events.csv: listed in the manifest but missing",
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.db import db, write_transaction
+from kiosk.domain.exchange.signing import fingerprint, public_text, venue_key
 from kiosk.models import Event, Visit
 from tests.support.staff import csrf_of, log_in, pick_desk, post
 
@@ -312,6 +313,11 @@ class TestCoordinator:
         assert "http://localhost/staff/" in page
         assert "<svg" in page
         assert "Médecin 1" in page and "phlebotomist" in page
+
+    def test_the_admin_page_shows_the_venue_key_fingerprint(self, app, login_as):
+        page = login_as("coordinator").get("/staff/admin").text
+        public = public_text(venue_key(app.instance_path))
+        assert f"data-venue-fingerprint>{fingerprint(public)}</code>" in page
 
     def test_a_desk_is_added_on_the_page(self, login_as):
         client = login_as("coordinator")

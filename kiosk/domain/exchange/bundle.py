@@ -26,6 +26,7 @@ from importlib import metadata
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from kiosk.domain.exchange.columns import (
     FHIR_JSON,
     MANIFEST,
     SCHEMA_VERSION,
+    SIGNATURE,
     VISIT_COLUMNS,
     VISITS_CSV,
     VISITS_JSON,
@@ -53,6 +55,7 @@ from kiosk.domain.exchange.rows import (
     iso_time,
     visit_rows,
 )
+from kiosk.domain.exchange.signing import signature_member
 from kiosk.domain.exchange.verify import read_manifest, verify_bundle
 from kiosk.domain.exchange.xlsx import xlsx_bytes
 from kiosk.domain.validation import Invalid, read_date
@@ -103,9 +106,11 @@ def build_bundle(
     now: datetime,
     zone: ZoneInfo,
     passphrase: str | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> bytes:
     """The ZIP of one campaign's visits: of one day, or of every day when `day` is None;
-    encrypted with AES-256 when a passphrase is given."""
+    encrypted with AES-256 when a passphrase is given; signed (`signature.json`) with the
+    venue's key when one is given."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise ValueError(f"no campaign with id {campaign_id}")
@@ -132,7 +137,9 @@ def build_bundle(
         "figures": figures,
         "files": {name: file_entry(content) for name, content in files.items()},
     }
-    return zip_bytes({MANIFEST: json_bytes(manifest), **files}, passphrase)
+    manifest_bytes = json_bytes(manifest)
+    signed = {SIGNATURE: signature_member(signing_key, manifest_bytes)} if signing_key else {}
+    return zip_bytes({MANIFEST: manifest_bytes, **signed, **files}, passphrase)
 
 
 def generator() -> str:
@@ -167,9 +174,11 @@ def prepare_export(
     now: datetime,
     zone: ZoneInfo,
     passphrase: str | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> Export:
-    """The bundle, checked against its own manifest (a bundle that fails is never handed out)."""
-    data = build_bundle(session, campaign.id, day, now, zone, passphrase)
+    """The bundle, signed with the venue's key and checked against its own manifest (a bundle
+    that fails is never handed out)."""
+    data = build_bundle(session, campaign.id, day, now, zone, passphrase, signing_key)
     report = verify_bundle(data, passphrase)
     if not report.ok:  # never expected
         raise RuntimeError(f"the bundle does not verify: {report.problems[0]}")

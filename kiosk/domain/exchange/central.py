@@ -45,8 +45,16 @@ from kiosk.domain.exchange.columns import (
     schema_version_problem,
 )
 from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from kiosk.domain.exchange.files import csv_bytes
-from kiosk.domain.exchange.verify import BundleProblem, bundle_members, verify_bundle
+from kiosk.domain.exchange.files import csv_bytes, csv_value
+from kiosk.domain.exchange.signing import Signer
+from kiosk.domain.exchange.trust import ACCEPT_UNSIGNED, judge
+from kiosk.domain.exchange.verify import (
+    BundleProblem,
+    bundle_members,
+    load_bounded_json,
+    verify_bundle,
+    visits_json_problem,
+)
 from kiosk.models import (
     Campaign,
     Desk,
@@ -78,6 +86,8 @@ class Bundle:
     generated_at: datetime
     visits: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    signer: Signer | None = None  # whose key signed the manifest (verified); None: unsigned
+    sha256: str = ""  # of the whole ZIP file, for the audit line of an unsigned bundle
 
 
 @dataclass(frozen=True)
@@ -145,13 +155,18 @@ def read_bundle(name: str, data: bytes, passphrase: str | None = None) -> Bundle
         generated_at=_moment(manifest.get("generated_at"), "the manifest's generated_at"),
         visits=[_visit_row(index, row, campaign["code"]) for index, row in enumerate(visits, 1)],
         events=_event_rows(members[EVENTS_CSV]),
+        signer=report.signer,
+        sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
 def _json_object(content: bytes, name: str) -> dict[str, Any]:
+    problem = visits_json_problem(content) if name == VISITS_JSON else None
+    if problem is not None:
+        raise ImportRefused(problem)
     try:
-        document = json.loads(content.decode("utf-8"))
-    except ValueError as error:
+        document = load_bounded_json(content)
+    except (ValueError, RecursionError) as error:
         raise ImportRefused(f"{name} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise ImportRefused(f"{name} is not a JSON object")
@@ -274,7 +289,8 @@ def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
     if len(fields) != len(EVENT_COLUMNS):
         raise ImportRefused(f"{where}: {len(fields)} values for {len(EVENT_COLUMNS)} columns")
     row: dict[str, Any] = {
-        column: value or None for column, value in zip(EVENT_COLUMNS, fields, strict=True)
+        column: csv_value(value) or None
+        for column, value in zip(EVENT_COLUMNS, fields, strict=True)
     }
     if row["at"] is None or row["action"] is None or row["actor"] is None:
         raise ImportRefused(f"{where}: at, actor and action are needed")
@@ -293,13 +309,22 @@ def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
 
 
 def import_bundles(
-    session: Session, bundles: Sequence[Bundle], now: datetime
+    session: Session,
+    bundles: Sequence[Bundle],
+    now: datetime,
+    *,
+    accept_unsigned: bool = False,
+    actor: str = "centre",
+    device: str = "cli",
 ) -> list[BundleImport]:
-    """Imports the bundles in one transaction: all of them, or (ImportRefused) none."""
+    """Imports the bundles in one transaction: all of them, or (ImportRefused) none. Each must be
+    signed by a venue on the centre's trust list; an unsigned one goes in only with
+    `accept_unsigned`, audited with the SHA-256 of its ZIP file."""
     reports = []
     with write_transaction(session):
         for bundle in bundles:
             try:
+                _check_trust(session, bundle, now, accept_unsigned, actor, device)
                 reports.append(_import_one(session, bundle, now))
             except ImportRefused as refused:
                 raise ImportRefused(f"{bundle.name}: {refused}") from None
@@ -311,6 +336,38 @@ def import_bundles(
     return reports
 
 
+def _check_trust(
+    session: Session,
+    bundle: Bundle,
+    now: datetime,
+    accept_unsigned: bool,
+    actor: str,
+    device: str,
+) -> None:
+    decision = judge(session, bundle.signer, accept_unsigned)
+    if decision.refusal is not None:
+        raise ImportRefused(decision.refusal)
+    if bundle.signer is None:
+        detail = {"bundle": bundle.name, "sha256": bundle.sha256}
+        session.add(audit_event(now, actor, device, ACCEPT_UNSIGNED, detail=json.dumps(detail)))
+
+
+def _refuse_a_day_already_here(session: Session, bundle: Bundle, day: date) -> None:
+    """A campaign day goes in once, whatever the numbers of a second bundle for it."""
+    earlier = session.scalar(
+        select(ImportedBundle)
+        .join(Campaign, ImportedBundle.campaign_id == Campaign.id)
+        .where(Campaign.code == bundle.campaign["code"], ImportedBundle.day == day)
+        .limit(1)
+    )
+    if earlier is not None:
+        when = earlier.imported_at.isoformat(timespec="seconds")
+        raise ImportRefused(
+            f"{bundle.campaign['code']} {day} was imported already (on {when}) from another "
+            "bundle; a day goes in once"
+        )
+
+
 def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport:
     day = date.fromisoformat(bundle.campaign["date"])
     report = BundleImport(bundle.name, bundle.campaign["code"], day)
@@ -320,6 +377,7 @@ def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport
     if known is not None:
         report.already_imported_at = known.imported_at
         return report
+    _refuse_a_day_already_here(session, bundle, day)
     campaign = _campaign(session, bundle)
     _refuse_visits_already_here(session, campaign, bundle)
     _refuse_bags_already_here(session, bundle)

@@ -21,6 +21,11 @@ VISITS_JSON = "visits.json"
 EVENTS_CSV = "events.csv"
 VISITS_XLSX = "visits.xlsx"
 FHIR_JSON = "fhir.json"
+SIGNATURE = "signature.json"  # the venue's signature over the manifest (signing.py)
+# Every name a bundle member may have: anything else (`../../x`, `/etc/cron.d/x`) is refused.
+MEMBER_NAMES = frozenset(
+    (MANIFEST, SIGNATURE, VISITS_CSV, VISITS_JSON, EVENTS_CSV, VISITS_XLSX, FHIR_JSON)
+)
 
 DONOR_COLUMNS = (
     "donor_cin",

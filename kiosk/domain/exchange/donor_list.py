@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
 from kiosk.domain.donor_history import Deferral, add_history
+from kiosk.domain.exchange.files import csv_value
 from kiosk.domain.validation import (
     CATEGORIES,
     NAME_MAX_LENGTH,
@@ -211,7 +212,7 @@ def _by_column(columns: list[str], fields: list[str]) -> dict[str, str]:
         raise _RowInvalid(f"{len(fields)} values where the header has {len(columns)} columns")
     # A short row (trailing empty cells left out) reads as empty cells.
     cells = (fields + [""] * len(columns))[: len(columns)]
-    return {name: value for name, value in zip(columns, cells, strict=True) if name}
+    return {name: csv_value(value) for name, value in zip(columns, cells, strict=True) if name}
 
 
 def _clean_row(line: int, cells: dict[str, str], today: date) -> DonorRow:

@@ -25,12 +25,38 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a ZIP can hold: the same bytes 
 PASSPHRASE_MIN_LENGTH = 8
 
 
+# What makes a spreadsheet (LibreOffice Calc, Excel) read a cell as a formula (OWASP's CSV
+# injection guidance): such a text cell is written with a single quote before it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
 def csv_cell(value: Value) -> str:
+    """A value as a CSV cell: a text that a spreadsheet would take for a formula (a name
+    `=1+1`, a phone `+212…`) gets a single quote before it, as does a text that starts with a
+    quote before such a character, so that `csv_value` gives back exactly the stored text."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str):
+        return escape_cell(value)
     return str(value)
+
+
+def escape_cell(text: str) -> str:
+    if text.startswith(FORMULA_STARTS) or (
+        text.startswith(ESCAPE) and text[1:2] and text[1:].startswith((*FORMULA_STARTS, ESCAPE))
+    ):
+        return ESCAPE + text
+    return text
+
+
+def csv_value(cell: str) -> str:
+    """The text a cell written by `csv_cell` holds: its added quote taken off, only there."""
+    if cell.startswith(ESCAPE) and cell[1:].startswith((*FORMULA_STARTS, ESCAPE)):
+        return cell[1:]
+    return cell
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Value]]) -> bytes:

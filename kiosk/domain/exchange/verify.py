@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import zipfile
 import zlib
 from collections import Counter
@@ -17,9 +18,17 @@ from typing import Any
 
 import pyzipper
 
-from kiosk.domain.exchange.columns import FHIR_JSON, MANIFEST, VISITS_JSON, schema_version_problem
+from kiosk.domain.exchange.columns import (
+    FHIR_JSON,
+    MANIFEST,
+    MEMBER_NAMES,
+    SIGNATURE,
+    VISITS_JSON,
+    schema_version_problem,
+)
 from kiosk.domain.exchange.fhir import count_resources
 from kiosk.domain.exchange.figures import session_figures
+from kiosk.domain.exchange.signing import SignatureProblem, Signer, check_signature
 
 MANIFEST_MAX_BYTES = 1_000_000
 # What the files of one bundle may take once unpacked: a day is a few megabytes.
@@ -38,6 +47,14 @@ _UNREADABLE = (
 )
 
 
+# What visits.json may hold before it is parsed (a day has a few hundred visits, a whole
+# campaign a few thousand, each a flat object of some 35 values): a 30 MB file of `{},` or
+# `0,` would otherwise become tens of millions of Python objects.
+VISITS_MAX_OBJECTS = 100_000
+VISITS_MAX_VALUES = 5_000_000
+JSON_MAX_DEPTH = 20  # visits.json is 3 deep; deeper nesting is refused before parsing
+
+
 class BundleProblem(ValueError):
     """A bundle that cannot be checked any further; the message says why."""
 
@@ -47,6 +64,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     files: int = 0  # files checked against the manifest
     encrypted: bool = False
+    signer: Signer | None = None  # whose key signed the manifest; None: unsigned
 
     @property
     def ok(self) -> bool:
@@ -83,11 +101,17 @@ def verify_bundle(data: bytes, passphrase: str | None = None) -> VerifyReport:
     problems += [
         f"{name}: in the ZIP but not in the manifest"
         for name in members
-        if name != MANIFEST and name not in listed
+        if name not in (MANIFEST, SIGNATURE) and name not in listed
     ]
+    signer = None
+    if SIGNATURE in members:
+        try:
+            signer = check_signature(members[SIGNATURE], members[MANIFEST])
+        except SignatureProblem as problem:
+            problems.append(str(problem))
     if not problems:
         problems += _count_problems(members, manifest)
-    return VerifyReport(problems, len(listed), encrypted)
+    return VerifyReport(problems, len(listed), encrypted, signer)
 
 
 def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes], bool]:
@@ -109,6 +133,9 @@ def _read_bundle(data: bytes, passphrase: str | None) -> tuple[dict[str, bytes],
 
 
 def _check_listing(infos: Sequence[zipfile.ZipInfo]) -> None:
+    for info in infos:
+        if info.filename not in MEMBER_NAMES:
+            raise BundleProblem(f"{info.filename!r}: not a file a bundle holds")
     names = Counter(info.filename for info in infos)
     for name, n in names.items():
         if n > 1:
@@ -188,15 +215,67 @@ def _member_problems(
     return []
 
 
+def visits_json_problem(content: bytes) -> str | None:
+    """Why visits.json is refused before it is parsed (too many objects or values, nested too
+    deep), or None: the work to read it stays bounded whatever the file holds."""
+    objects = content.count(b"{") + content.count(b"[")
+    if objects > VISITS_MAX_OBJECTS:
+        return f"{VISITS_JSON}: more than {VISITS_MAX_OBJECTS} objects, too many for a bundle"
+    if content.count(b",") > VISITS_MAX_VALUES:
+        return f"{VISITS_JSON}: more than {VISITS_MAX_VALUES} values, too many for a bundle"
+    depth = deepest = 0
+    for byte in content.translate(None, delete=_NOT_BRACKETS):
+        depth += 1 if byte in b"{[" else -1
+        deepest = max(deepest, depth)
+    if deepest > JSON_MAX_DEPTH:
+        return f"{VISITS_JSON}: nested more than {JSON_MAX_DEPTH} deep"
+    return None
+
+
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused (ValueError) if it is not finite or
+    has more digits than any measurement."""
+    value = float(text)
+    if len(text) > 32 or not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise ValueError(f"the number {text[:20]}… is out of range")
+    return int(text)
+
+
+def no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a number a bundle holds")
+
+
+def load_bounded_json(content: bytes) -> Any:
+    """JSON whose numbers are finite and of bounded size (ValueError otherwise)."""
+    return json.loads(
+        content.decode("utf-8"),
+        parse_float=finite_float,
+        parse_int=bounded_int,
+        parse_constant=no_constant,
+    )
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
 def _count_problems(members: Mapping[str, bytes], manifest: Mapping[str, Any]) -> list[str]:
     """The number of visits in the manifest is the number in visits.json, its figures (when it
     has any) are those of these visits, and its FHIR resources those in fhir.json."""
     if VISITS_JSON not in manifest["files"]:
         return []
+    problem = visits_json_problem(members[VISITS_JSON])
+    if problem is not None:
+        return [problem]
     try:
-        visits = json.loads(members[VISITS_JSON].decode("utf-8"))["visits"]
+        visits = load_bounded_json(members[VISITS_JSON])["visits"]
         counted = manifest["counts"]["visits"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         return [f"{VISITS_JSON} or the manifest's counts cannot be read ({error})"]
     if not isinstance(visits, list):
         return [f"{VISITS_JSON} holds no list of visits"]
