@@ -19,7 +19,7 @@ BUDGETS = {
     "kiosk form": 0,
     # The registration's own 11, then the throttles (issue 14): its place in the registration
     # counters, its CIN's try reserved (two counts and a row, under the write lock) and settled.
-    "register": 20,
+    "register": 21,  # + the retry check before the limits (a stored request gets its ticket)
     "ticket page": 7,  # + the address's recent token misses (429 guard), + its print job
     "status page": 8,  # + the address's recent token misses (429 guard)
     "waiting list": 8,
