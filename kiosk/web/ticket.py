@@ -15,6 +15,7 @@ from kiosk.domain.ticket_guard import (
     note_miss,
     status_page_over,
 )
+from kiosk.domain.wait_estimate import wait_for_visit
 from kiosk.printing.jobs import latest_job
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff
@@ -61,6 +62,7 @@ def show(token: str):
     return render_template(
         "ticket/ticket.html",
         visit=visit,
+        wait=wait_for_visit(db.session, visit, people_ahead(db.session, visit), now()),
         layout=layout,
         token=token,
         job=latest_job(db.session, visit.id),
@@ -87,6 +89,7 @@ def status(token: str):
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
+    ahead = people_ahead(db.session, visit)
     return full_or_fragment(
         "ticket/status.html",
         "ticket/_status.html",
@@ -94,7 +97,8 @@ def status(token: str):
         visit=visit,
         campaign=visit.campaign,
         stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
-        ahead=people_ahead(db.session, visit),
+        ahead=ahead,
+        wait=wait_for_visit(db.session, visit, ahead, now()),
         screening=visit.screening,
         next_date=next_donation_for(visit),
     )
