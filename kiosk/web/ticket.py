@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 
 from kiosk.db import db
 from kiosk.domain.queue import people_ahead
-from kiosk.domain.slips import next_donation_for
+from kiosk.domain.slips import next_donation_for, reason_for_public_advice
 from kiosk.domain.ticket_guard import (
     find_ticket,
     misses_retry_after,
@@ -22,7 +22,7 @@ from kiosk.web.auth import current_staff
 from kiosk.web.context import device, now
 from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
-from kiosk.web.messages import STAGE_LABELS
+from kiosk.web.messages import DEFERRAL_ADVICE, STAGE_LABELS
 from kiosk.web.printing import ticket_layout
 from kiosk.web.rendering import full_or_fragment, is_htmx
 
@@ -101,4 +101,5 @@ def status(token: str):
         wait=wait_for_visit(db.session, visit, ahead, now()),
         screening=visit.screening,
         next_date=next_donation_for(visit),
+        advice=DEFERRAL_ADVICE.get(reason_for_public_advice(visit)),
     )
