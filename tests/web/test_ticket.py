@@ -118,7 +118,7 @@ def test_the_status_page_refreshes_as_a_fragment(client, ticket_url):
     token = ticket_url.rsplit("/", 1)[1]
     response = client.get(f"/t/{token}", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith('<main id="status"')
-    assert 'hx-trigger="every 15s"' in response.text
+    assert 'hx-trigger="every 15s, visibilitychange from:document"' in response.text
 
 
 @pytest.mark.parametrize(
