@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
 from kiosk.domain.queue import people_ahead
@@ -19,7 +19,7 @@ from kiosk.domain.wait_estimate import wait_for_visit
 from kiosk.printing.jobs import latest_job
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff
-from kiosk.web.context import device, now
+from kiosk.web.context import device, now, public_base_url
 from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import DEFERRAL_ADVICE, STAGE_LABELS
@@ -102,4 +102,5 @@ def status(token: str):
         screening=visit.screening,
         next_date=next_donation_for(visit),
         advice=DEFERRAL_ADVICE.get(reason_for_public_advice(visit)),
+        page_context=lambda: {"qr": qr_svg(public_base_url() + request.path)},
     )
