@@ -61,6 +61,11 @@ DEFAULTS: dict[str, Any] = {
     "CIN_MISSES_PER_MINUTE": 10,
     # Days after a campaign closes during which its tickets still show the status page.
     "STATUS_PAGE_DAYS_AFTER_CLOSE": 30,
+    # Donors registering on their own phones (kiosk/web/phone.py): the venue Wi-Fi's name on the
+    # poster, and whether their thermal ticket prints at once (else at reception, on showing the
+    # phone's ticket).
+    "VENUE_WIFI_NAME": "",
+    "PHONE_TICKETS_PRINT_AT_ONCE": False,
     # Minutes the kiosk's ticket screen (with the donor's first name) shows after registering.
     "TICKET_SCREEN_MINUTES": 15,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -18,6 +18,7 @@ from kiosk.db import write_transaction
 from kiosk.domain.journey import WAITING_STAGES, Stage, TransitionRefused, transition
 from kiosk.domain.names import NameProblem, in_language, with_names
 from kiosk.domain.validation import Invalid, has_hidden_characters
+from kiosk.domain.wait_estimate import WaitEstimate, wait_for_line
 from kiosk.models import Desk, Event, Visit
 
 DESK_STAGES = ("interview", "collection")
@@ -281,8 +282,8 @@ def latest_calls(session: Session, campaign_id: int, count: int = 6) -> list[Cal
 
 
 def stage_waits(session: Session, campaign_id: int, now: datetime) -> list[StageWait]:
-    """Waiting counts per stage and a plain estimate: people waiting × the recent time between
-    two calls at that stage (the pace the desks actually keep)."""
+    """Waiting counts per stage, and how long the last in line will likely wait
+    (kiosk/domain/wait_estimate.py says how)."""
     waits = []
     for desk_stage, waiting_stage in WAITING_FOR.items():
         waiting = session.scalar(
@@ -290,20 +291,8 @@ def stage_waits(session: Session, campaign_id: int, now: datetime) -> list[Stage
                 Visit.campaign_id == campaign_id, Visit.stage == waiting_stage
             )
         )
-        times = session.scalars(
-            select(Event.at)
-            .where(
-                Event.campaign_id == campaign_id,
-                Event.action == "call",
-                Event.from_stage == waiting_stage,
-            )
-            .order_by(Event.id.desc())
-            .limit(11)
-        ).all()
-        minutes = None
-        if len(times) >= 2:
-            pace = (times[0] - times[-1]).total_seconds() / (len(times) - 1)
-            minutes = round(waiting * pace / 60)
+        wait = wait_for_line(session, campaign_id, waiting_stage, max(waiting - 1, 0), now)
+        minutes = wait.minutes if isinstance(wait, WaitEstimate) else None
         waits.append(StageWait(desk_stage, waiting, minutes))
     return waits
 

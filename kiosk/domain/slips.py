@@ -31,3 +31,25 @@ def slip_kind(visit: Visit) -> str | None:
     if next_donation_for(visit) is not None:
         return THANKS_SLIP
     return None
+
+
+def reason_the_donor_may_read(visit: Visit) -> str | None:
+    """The deferral's reason code when the doctor let the donor read it (on the slip and the
+    ticket's page); None otherwise, and for every visit not deferred."""
+    screening = visit.screening
+    if slip_kind(visit) != DEFERRAL_SLIP or not screening.tell_reason:
+        return None
+    return screening.deferral_reason
+
+
+# Reasons whose advice may show on the ticket's public page: "your body is not ready today"
+# reasons that tell a stranger nothing they should not know. The reason itself never shows there.
+PUBLIC_ADVICE_REASONS = frozenset(
+    {"low_hemoglobin", "low_weight", "blood_pressure", "recent_donation"}
+)
+
+
+def reason_for_public_advice(visit: Visit) -> str | None:
+    """The reason code whose advice the ticket's public page may give; None otherwise."""
+    reason = reason_the_donor_may_read(visit)
+    return reason if reason in PUBLIC_ADVICE_REASONS else None

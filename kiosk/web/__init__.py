@@ -44,6 +44,7 @@ def init_web(app: Flask) -> None:
     from kiosk.web.display import bp as display_bp
     from kiosk.web.exports import bp as exports_bp
     from kiosk.web.kiosk import bp as kiosk_bp
+    from kiosk.web.phone import bp as phone_bp
     from kiosk.web.reception import bp as reception_bp
     from kiosk.web.records import bp as records_bp
     from kiosk.web.report import bp as report_bp
@@ -55,6 +56,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(report_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reception_bp)
+    app.register_blueprint(phone_bp)
     device_cookie.init_app(app)
     guard.init_app(app)
     security_headers.init_app(app)

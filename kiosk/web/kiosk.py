@@ -47,6 +47,7 @@ from kiosk.web.device_cookie import who
 from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
+from kiosk.web.phone import forget_draft, keep_draft, prints_at_once, saved_draft
 from kiosk.web.printing import printing_registered, ticket_printer_hook
 from kiosk.web.reception import found_by_cin
 from kiosk.web.rendering import full_or_fragment, see_other
@@ -75,6 +76,10 @@ def start():
 
 @bp.get("/kiosk/register")
 def new_registration():
+    """A new form; on a phone, the one its donor left half-filled (kiosk/web/phone.py)."""
+    draft = saved_draft()
+    if draft is not None and draft[0] in STEPS:
+        return _render_wizard(*draft)
     return _render_wizard("identity", {})
 
 
@@ -135,13 +140,14 @@ def submit_registration():
             values["request_id"],
             context,
             answers_to_json(answers),
-            print_ticket=ticket_printer_hook(),
+            print_ticket=ticket_printer_hook() if prints_at_once() else None,
         )
     except CampaignClosed:
         return _render_wizard("review", values, status=409, closed=True)
     if guard is not None and guard.cin_try is not None:
         missed = registered.outcome == ALREADY_REGISTERED or registered.cin_conflict
         settle(db.session, guard.cin_try, not missed)
+    forget_draft()
     if registered.outcome == ALREADY_REGISTERED:
         if staff is not None:
             return found_by_cin(registration.cin)
@@ -295,6 +301,8 @@ def _render_wizard(
 ):
     values = values or {"request_id": _new_request_id()}
     errors = errors or {}
+    if not closed:
+        keep_draft(step, values)
     review = validate_registration(values, venue_today())[0] if step == "review" else None
     sex = values.get("sex", "").upper()
     questions = questions_for(sex if sex in ("F", "M") else None)

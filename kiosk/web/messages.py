@@ -86,6 +86,26 @@ DEFERRAL_REASON_LABELS = {
     "other": _l("Other"),
 }
 
+# What a deferred donor can do until they may come back, for the reasons where a few words help.
+# Shown only when the doctor lets the donor read the reason (the screening's `tell_reason`).
+DEFERRAL_ADVICE = {
+    "low_hemoglobin": _l(
+        "Eat iron-rich food (lentils, beans, chickpeas, meat, liver, dates, green vegetables) and "
+        "see a doctor or your health centre to check your blood."
+    ),
+    "low_weight": _l("You are welcome again once your weight is above the minimum for giving."),
+    "blood_pressure": _l(
+        "Have your blood pressure checked at your health centre before you come back."
+    ),
+    "recent_donation": _l("Your body is rebuilding its blood: drink water and eat well."),
+    "recent_procedure": _l("Come back once the date above has passed and everything has healed."),
+    "recent_surgery": _l("Come back once the date above has passed and everything has healed."),
+    "recent_vaccine": _l("Come back once the date above has passed."),
+    "infection": _l("Rest, and come back once you have been well for some time."),
+    "medication": _l("Never stop a treatment to give blood; ask your doctor."),
+    "pregnancy": _l("Take care of yourself: you will be welcome again after the date above."),
+}
+
 BAG_TYPE_LABELS = {
     "single": _l("Single"),
     "double": _l("Double"),

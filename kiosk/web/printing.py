@@ -14,7 +14,13 @@ from kiosk.config import ConfigError
 from kiosk.db import db
 from kiosk.domain.names import in_language
 from kiosk.domain.registration import find_visit_by_token
-from kiosk.domain.slips import DEFERRAL_SLIP, THANKS_SLIP, next_donation_for, slip_kind
+from kiosk.domain.slips import (
+    DEFERRAL_SLIP,
+    THANKS_SLIP,
+    next_donation_for,
+    reason_the_donor_may_read,
+    slip_kind,
+)
 from kiosk.models import Visit
 from kiosk.printing import jobs as print_jobs
 from kiosk.printing.jobs import add_job, latest_job, queue_state
@@ -23,7 +29,7 @@ from kiosk.printing.text import FontError
 from kiosk.printing.worker import SETTINGS, PrinterSettings, notify_worker, printer_settings
 from kiosk.web.auth import staff_required
 from kiosk.web.context import now, public_base_url
-from kiosk.web.messages import DEFERRAL_REASON_LABELS, PRINT_KIND_LABELS
+from kiosk.web.messages import DEFERRAL_ADVICE, DEFERRAL_REASON_LABELS, PRINT_KIND_LABELS
 from kiosk.web.rendering import see_other
 from kiosk.web.staff import staff_actor
 
@@ -116,9 +122,11 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
                     "others."
                 )
             ]
-        if screening.tell_reason and screening.deferral_reason:
-            reason = DEFERRAL_REASON_LABELS[screening.deferral_reason]
-            texts.append(f"{gettext('Reason:')} {reason}")
+        reason = reason_the_donor_may_read(visit)
+        if reason:
+            texts.append(f"{gettext('Reason:')} {DEFERRAL_REASON_LABELS[reason]}")
+            if reason in DEFERRAL_ADVICE:
+                texts.append(str(DEFERRAL_ADVICE[reason]))
         return kind, texts
     if kind == THANKS_SLIP:
         again = next_donation_for(visit)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
 from kiosk.domain.queue import people_ahead
-from kiosk.domain.slips import next_donation_for
+from kiosk.domain.slips import next_donation_for, reason_for_public_advice
 from kiosk.domain.ticket_guard import (
     find_ticket,
     misses_retry_after,
     note_miss,
     status_page_over,
 )
+from kiosk.domain.wait_estimate import wait_for_visit
 from kiosk.printing.jobs import latest_job
 from kiosk.printing.qr import qr_svg
 from kiosk.web.auth import current_staff
-from kiosk.web.context import device, now
+from kiosk.web.context import device, now, public_base_url
 from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
-from kiosk.web.messages import STAGE_LABELS
+from kiosk.web.messages import DEFERRAL_ADVICE, STAGE_LABELS
 from kiosk.web.printing import ticket_layout
 from kiosk.web.rendering import full_or_fragment, is_htmx
 
@@ -61,6 +62,7 @@ def show(token: str):
     return render_template(
         "ticket/ticket.html",
         visit=visit,
+        wait=wait_for_visit(db.session, visit, people_ahead(db.session, visit), now()),
         layout=layout,
         token=token,
         job=latest_job(db.session, visit.id),
@@ -87,6 +89,7 @@ def status(token: str):
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
+    ahead = people_ahead(db.session, visit)
     return full_or_fragment(
         "ticket/status.html",
         "ticket/_status.html",
@@ -94,7 +97,10 @@ def status(token: str):
         visit=visit,
         campaign=visit.campaign,
         stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
-        ahead=people_ahead(db.session, visit),
+        ahead=ahead,
+        wait=wait_for_visit(db.session, visit, ahead, now()),
         screening=visit.screening,
         next_date=next_donation_for(visit),
+        advice=DEFERRAL_ADVICE.get(reason_for_public_advice(visit)),
+        page_context=lambda: {"qr": qr_svg(public_base_url() + request.path)},
     )

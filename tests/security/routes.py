@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "kiosk.questionnaire",
         "kiosk.wizard",
         "kiosk.submit_registration",
+        "phone.start",
         "ticket.show",
         "ticket.status",
         "ticket.printing_status",

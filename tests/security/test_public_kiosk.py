@@ -144,6 +144,12 @@ def test_the_public_page_never_shows_a_deferral_reason(app):
     page = donor_client(app).get(f"/t/{token}", headers={"Accept-Language": "fr"}).text
     assert "data-deferred-until" in page
     assert "Motif" not in page and "hémoglobine" not in page.lower()
+    assert "riches en fer" in page  # advice that tells a stranger nothing they should not know
+    with app.app_context():
+        db.session.scalar(select(Screening)).deferral_reason = "pregnancy"
+        db.session.commit()
+    page = donor_client(app).get(f"/t/{token}", headers={"Accept-Language": "fr"}).text
+    assert "data-deferred-until" in page and 'class="advice"' not in page
 
 
 # --- registration limits ----------------------------------------------------------------------

@@ -239,7 +239,8 @@ class TestSlips:
         layout = Layout.from_json(slip.layout)
         assert layout.url == "" and layout.language == "ar"
         assert "2027" in layout.lines[0] and "فبراير" in layout.lines[0]
-        assert len(layout.lines) == 2  # the reason, as the doctor allowed
+        assert len(layout.lines) == 3  # the reason, as the doctor allowed, and what to do
+        assert "الحديد" in layout.lines[2]  # iron-rich food
         save_picture(app, layout, "slip-deferral-ar.png")
 
     def test_an_eligible_donor_gets_no_slip_and_a_donation_gets_the_thank_you(

@@ -20,14 +20,16 @@ BUDGETS = {
     # The registration's own 11, then the throttles (issue 14): its place in the registration
     # counters, its CIN's try reserved (two counts and a row, under the write lock) and settled.
     "register": 21,  # + the retry check before the limits (a stored request gets its ticket)
-    "ticket page": 7,  # + the address's recent token misses (429 guard), + its print job
-    "status page": 8,  # + the address's recent token misses (429 guard)
+    # The wait estimate (kiosk/domain/wait_estimate.py) reads the line's recent calls and the desks
+    # with someone logged in: two statements per line, and the ticket page counts who is ahead.
+    "ticket page": 10,  # + the address's recent token misses (429 guard), + its print job
+    "status page": 10,  # + the address's recent token misses (429 guard)
     "waiting list": 8,
     "console": 10,
     "call next": 17,
     "screening": 21,  # the record, its rules (the donor's history), the slip's print job
-    "display": 8,
-    "display board": 8,
+    "display": 10,
+    "display board": 10,
 }
 
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from kiosk.db import db
+from kiosk.domain.campaigns import current_campaign
+from kiosk.domain.queue import add_desk
 from kiosk.domain.tokens import new_token
+from kiosk.domain.wait_estimate import MIN_SERVICES
+from kiosk.models import Event
+from tests.support.factories import FROZEN_NOW
 
 
 @pytest.fixture
@@ -111,7 +118,7 @@ def test_the_status_page_refreshes_as_a_fragment(client, ticket_url):
     token = ticket_url.rsplit("/", 1)[1]
     response = client.get(f"/t/{token}", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith('<main id="status"')
-    assert 'hx-trigger="every 15s"' in response.text
+    assert 'hx-trigger="every 15s, visibilitychange from:document"' in response.text
 
 
 @pytest.mark.parametrize(
@@ -131,3 +138,35 @@ def test_unknown_or_malformed_tokens_get_the_same_plain_404(client, register, pr
     assert response.status_code == 404
     assert "Page introuvable" in response.text
     assert re.search(r"Fatima|data-queue-number", response.text) is None
+
+
+def test_the_status_page_says_the_wait_once_the_days_pace_is_known(app, client, register):
+    token = register(cin="AA100001").headers["Location"].rsplit("/", 1)[1]
+    french = {"Accept-Language": "fr"}
+    assert "restez à proximité" in client.get(f"/t/{token}", headers=french).text
+    with app.app_context():
+        doctor = add_desk(db.session, "Médecin 1", "interview").id
+        _calls_every_8_minutes(current_campaign(db.session).id, doctor, range(1, MIN_SERVICES))
+    assert "pas encore connue" in client.get(f"/t/{token}", headers=french).text
+    with app.app_context():
+        _calls_every_8_minutes(current_campaign(db.session).id, doctor, range(MIN_SERVICES, 8))
+    html = client.get(f"/t/{token}", headers=french).text
+    assert 'data-wait-minutes="4"' in html  # next in line: half an 8-minute interview
+    assert "Environ 4 minutes avant votre appel" in html
+
+
+def _calls_every_8_minutes(campaign_id: int, desk_id: int, eights: range) -> None:
+    """Calls at the desk 8 × n minutes ago, for each n in `eights`."""
+    for n in eights:
+        db.session.add(
+            Event(
+                at=FROZEN_NOW - n * timedelta(minutes=8),
+                campaign_id=campaign_id,
+                actor="doctor",
+                action="call",
+                from_stage="waiting_interview",
+                to_stage="interview",
+                desk_id=desk_id,
+            )
+        )
+    db.session.commit()
