@@ -67,6 +67,7 @@ DAY = date(2026, 11, 24)
 DESK = "=1+1"
 BAGS = {1: "0000001", 2: "=1+1", 3: "0000300"}  # queue number -> bag number as typed
 KINDS = {1: "complete", 2: "complete", 3: "partial", 4: "deferred_temporary", 5: "waiting"}
+DOCUMENTED_COLUMNS = 40  # the docs' command line makes columns 1 to 40 Text
 CONVERT_TIMEOUT = 300  # seconds: a stuck-process guard on a loaded machine, not a timing
 
 
@@ -141,7 +142,8 @@ def opened(tmp_path_factory):
         (folder / name).write_bytes(content)
     csvs = [folder / VISITS_CSV, folder / EVENTS_CSV]
     profile = folder / "profile"
-    options = calc_csv_options(max(len(VISIT_COLUMNS), len(EVENT_COLUMNS)))
+    assert max(len(VISIT_COLUMNS), len(EVENT_COLUMNS)) <= DOCUMENTED_COLUMNS
+    options = calc_csv_options(DOCUMENTED_COLUMNS)
     convert(csvs, folder / "calc", profile, options)
     convert([folder / VISITS_XLSX], folder / "calc-xlsx", profile)
     convert(csvs, folder / "plain", profile)
@@ -263,3 +265,10 @@ def values_of(sheets: dict[str, list[list]]) -> dict[str, list[list]]:
             values.append(row_values)
         found[title] = values
     return found
+
+
+def test_the_options_are_those_the_docs_give():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "bundle-format.md").read_text("utf-8")
+    as_text = "/".join(f"{column}/2" for column in range(1, DOCUMENTED_COLUMNS + 1))
+    assert f'--infilter="{calc_csv_options(DOCUMENTED_COLUMNS).replace(as_text, "$text")}"' in docs
+    assert f"seq -s/ 1 {DOCUMENTED_COLUMNS} |" in docs
