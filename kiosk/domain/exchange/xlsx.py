@@ -6,8 +6,8 @@ for null, and every date and time as the same ISO 8601 text as the CSV (a spread
 UTC offset, so text keeps the exact moment). Text is always text: a name starting with "=" is never
 a formula. Cells with Arabic letters read right to left.
 
-Printed, every sheet is landscape and fits the page's width (as many pages down as it takes), with
-its header row repeated at the top of every page.
+Printed, every sheet is A4 landscape and fits the page's width (as many pages down as it takes),
+with its header row repeated at the top of every page.
 
 The same data gives the same bytes: the workbook's own dates and its inner ZIP's dates are fixed.
 """
@@ -26,6 +26,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 VISITS_SHEET = "Visits"
@@ -106,9 +107,10 @@ def _fill(
 
 
 def _print_settings(sheet: WriteOnlyWorksheet) -> None:
-    """Landscape, the width of one page (fitToHeight 0: as many pages down as the rows need), the
-    header row printed at the top of every page."""
+    """A4 landscape, the width of one page (fitToHeight 0: as many pages down as the rows need),
+    the header row printed at the top of every page."""
     sheet.print_title_rows = "1:1"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4  # Morocco's paper, whatever the locale
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
