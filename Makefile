@@ -66,6 +66,20 @@ seven-zip:
 	  fi; \
 	fi
 
+# The spreadsheet test opens the bundle's CSV and XLSX in LibreOffice Calc, headless, as the
+# centre's clerk would (tests/security/test_spreadsheet_clients.py); it skips, saying why,
+# where LibreOffice is missing.
+.PHONY: libreoffice
+system-test-deps: libreoffice
+libreoffice:
+	@if ! command -v soffice >/dev/null && ! command -v libreoffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
+	  else \
+	    echo "The spreadsheet test needs Debian's libreoffice-calc-nogui: run 'sudo apt-get install libreoffice-calc-nogui'"; \
+	  fi; \
+	fi
+
 # Thermal tickets draw Arabic and Tifinagh with Pillow's raqm layout (FriBiDi from Debian) in
 # DejaVu Sans; without FriBiDi they fall back to arabic-reshaper + python-bidi.
 printing-deps: $(VENV)/.installed

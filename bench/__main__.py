@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import disk, endofday, report, scenarios, server
+from bench import disk, endofday, report, scenarios, server, signed_import
 from bench.http import Recorder
 from kiosk.config import DEFAULTS
 from kiosk.timezones import venue_zone
@@ -208,6 +208,9 @@ def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
         "fill_s": fill_seconds,
         "formats": formats,
         "central_import": central_import(folder / "centre", *central),
+        # The same day, signed by the venue's key, verified and imported at a centre that
+        # trusts that key (bench/signed_import.py).
+        "signed_import": signed_import.measure(folder / "signed", instance),
     }
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import psutil
 
+from bench import signed_import
 from bench.scenarios import Phase
 
 
@@ -150,6 +151,8 @@ def render(figures: dict) -> str:
                 f"kiosk central import of {result['bundles']} bundles into {result['database']}: "
                 f"{result['seconds']:.1f} s — {result['summary']}"
             )
+        if end.get("signed_import"):
+            out.append(signed_import.render(end["visits"], end["signed_import"]))
     foot = figures.get("footprint")
     if foot:
         out.append("\nFootprint")

@@ -77,6 +77,10 @@ def test_the_quick_run_measures_every_scenario_without_errors(tmp_path):
     assert central["SQLite"]["available"] and central["SQLite"]["seconds"] > 0
     assert "3 imported" in central["SQLite"]["summary"]
     assert "PostgreSQL" in central  # measured, or not available with the reason
+    signed = {step["step"]: step for step in end["signed_import"]["steps"]}
+    assert all(step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in signed.values())
+    assert "1 imported" in signed["kiosk central import"]["summary"]
+    assert "signed by" in signed["kiosk verify-export"]["summary"]
 
     footprint = figures["footprint"]
     assert footprint["first_answer_s"] > 0

@@ -275,7 +275,7 @@ def test_the_manifest_counts_and_hashes_every_file(campaign_id):
         "deferrals": 1,
         "fhir_resources": {
             "Encounter": 3,
-            "Observation": 10,
+            "Observation": 11,  # Fatima 6 (4 measured, decision, volume), Youssef 5
             "Patient": 3,
             "Procedure": 1,
         },

@@ -135,6 +135,7 @@ def fill_in_memory(sheet, title, columns, rows):
         sheet.column_dimensions[cell.column_letter].width = min(max(width + 2, 6), 48)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+    export_xlsx._print_settings(sheet)
 
 
 CAMPAIGN = {"code": "KHE-2026-11-24", "date": "2026-11-24", "site": "Khénifra"}

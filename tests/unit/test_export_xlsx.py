@@ -73,6 +73,17 @@ def test_three_sheets_with_frozen_headers_and_widths(bundle):
     assert first_name.width == len("first_name") + 2
 
 
+def test_every_sheet_prints_landscape_fit_to_width_with_its_header_on_every_page(bundle):
+    _, workbook, _ = bundle
+    for sheet in workbook.worksheets:
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.page_setup.paperSize == int(sheet.PAPERSIZE_A4)  # 9: A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        # One page wide, as many pages down as the rows need.
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+
+
 def test_the_visits_sheet_read_back_equals_the_json(bundle):
     files, workbook, _ = bundle
     visits = json.loads(files[VISITS_JSON])["visits"]

@@ -130,25 +130,31 @@ def test_the_donor_is_a_patient_with_the_cin_as_identifier(fhir):
 
 def test_the_measurements_are_loinc_observations_with_ucum_units(fhir):
     fatima = patient_with(fhir, FATIMA.last_name)
+    measured = [
+        observation
+        for observation in of_patient(fhir, "Observation", fatima)
+        if observation["code"]["coding"][0]["system"] == LOINC
+    ]
     found = {
         (
-            observation["code"]["coding"][0]["system"],
-            observation["code"]["coding"][0]["code"],
-            observation["valueQuantity"]["system"],
-            observation["valueQuantity"]["code"],
-            observation["valueQuantity"]["value"],
+            part["code"]["coding"][0]["system"],
+            part["code"]["coding"][0]["code"],
+            part["valueQuantity"]["system"],
+            part["valueQuantity"]["code"],
+            part["valueQuantity"]["value"],
         )
-        for observation in of_patient(fhir, "Observation", fatima)
+        for observation in measured
+        for part in observation.get("component", [observation])
     }
     assert found == {
         (LOINC, "29463-7", UCUM, "kg", 68.0),
-        (LOINC, "8480-6", UCUM, "mm[Hg]", 125),
+        (LOINC, "8480-6", UCUM, "mm[Hg]", 125),  # components of the panel 85354-9
         (LOINC, "8462-4", UCUM, "mm[Hg]", 80),
         (LOINC, "8867-4", UCUM, "/min", 72),
         (LOINC, "718-7", UCUM, "g/dL", 13.1),
     }
     (encounter,) = of_patient(fhir, "Encounter", fatima)
-    for observation in of_patient(fhir, "Observation", fatima):
+    for observation in measured:
         assert observation["status"] == "final"
         assert observation["encounter"] == {"reference": f"urn:uuid:{encounter['id']}"}
         assert observation["effectiveDateTime"] == "2026-11-24T09:50:00+00:00"
@@ -162,7 +168,7 @@ def test_no_observation_for_a_measurement_not_taken(fhir):
     row |= {"donor_cin": None, "weight_kg": 70.5, "systolic": None, "diastolic": 80}
     row |= {"pulse": None, "hemoglobin_g_dl": 14.2}
     taken = observations(row, VisitExtras({}, None, None), {}, {})
-    assert [o["code"]["coding"][0]["code"] for o in taken] == ["29463-7", "8462-4", "718-7"]
+    assert [o["code"]["coding"][0]["code"] for o in taken] == ["29463-7", "85354-9", "718-7"]
     assert all("effectiveDateTime" not in observation for observation in taken)
 
 
@@ -240,15 +246,15 @@ def test_the_manifest_counts_the_resources_and_verify_checks_them(visits):
     manifest = json.loads(files[MANIFEST])
     assert manifest["counts"]["fhir_resources"] == {
         "Encounter": 3,
-        "Observation": 10,
+        "Observation": 11,
         "Patient": 3,
         "Procedure": 1,
         "QuestionnaireResponse": 1,
     }
-    manifest["counts"]["fhir_resources"]["Observation"] = 9
+    manifest["counts"]["fhir_resources"]["Observation"] = 10
     tampered = rezip(bundle, **{MANIFEST: json.dumps(manifest).encode()})
     assert verify_bundle(tampered).problems == [
-        "the manifest counts {'Encounter': 3, 'Observation': 9, 'Patient': 3, 'Procedure': 1, "
+        "the manifest counts {'Encounter': 3, 'Observation': 10, 'Patient': 3, 'Procedure': 1, "
         "'QuestionnaireResponse': 1} FHIR resources, fhir.json holds {'Encounter': 3, "
-        "'Observation': 10, 'Patient': 3, 'Procedure': 1, 'QuestionnaireResponse': 1}"
+        "'Observation': 11, 'Patient': 3, 'Procedure': 1, 'QuestionnaireResponse': 1}"
     ]

@@ -11,11 +11,16 @@ Ids are deterministic: the same data gives the same file. Every id is a UUID 5 o
 says what the resource is (a Patient by its CIN, everything else by the visit's key: campaign
 code, day, queue number), and every reference is the `urn:uuid:` fullUrl of its target. A donor
 with a CIN has the same Patient id in every bundle, so the centre can merge sessions.
+
+Every resource validates against the official FHIR R4 JSON schema (the tests check it with
+HL7's fhir.schema.json): free text goes through `fhir_string`, whose only spaces are those the
+schema's `string` type allows.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +48,11 @@ IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"
 ACT_CODES = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_CATEGORIES = "http://terminology.hl7.org/CodeSystem/observation-category"
 LOINC = "http://loinc.org"
+# The code system of the codes that are Nabd's own (the doctor's decision and its reasons, the
+# elements that carry them, the donated volume): one stable URL, documented in
+# docs/bundle-format.md. No domain is ours, so it is under ".invalid" (RFC 6761), which no one
+# can ever register: a name for the system, not a page to fetch.
+NABD_CODES = "https://nabd.invalid/fhir/CodeSystem/nabd"
 UCUM = "http://unitsofmeasure.org"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:nabd:fhir")
 
@@ -59,10 +69,30 @@ class Measurement:
     category: str
 
 
-MEASUREMENTS = (
+@dataclass(frozen=True)
+class Panel:
+    """One Observation whose measurements are its components, none of them its value."""
+
+    loinc: str
+    display: str
+    category: str
+    components: tuple[Measurement, ...]
+
+
+# Blood pressure is one Observation, the LOINC panel, with systolic and diastolic as components
+# (as FHIR's vital-signs profile has it), not two unrelated Observations.
+BLOOD_PRESSURE = Panel(
+    "85354-9",
+    "Blood pressure panel with all children optional",
+    "vital-signs",
+    (
+        Measurement("systolic", "8480-6", "Systolic blood pressure", "mmHg", "mm[Hg]", ""),
+        Measurement("diastolic", "8462-4", "Diastolic blood pressure", "mmHg", "mm[Hg]", ""),
+    ),
+)
+MEASUREMENTS: tuple[Measurement | Panel, ...] = (
     Measurement("weight_kg", "29463-7", "Body weight", "kg", "kg", "vital-signs"),
-    Measurement("systolic", "8480-6", "Systolic blood pressure", "mmHg", "mm[Hg]", "vital-signs"),
-    Measurement("diastolic", "8462-4", "Diastolic blood pressure", "mmHg", "mm[Hg]", "vital-signs"),
+    BLOOD_PRESSURE,
     Measurement("pulse", "8867-4", "Heart rate", "beats/minute", "/min", "vital-signs"),
     Measurement(
         "hemoglobin_g_dl",
@@ -73,6 +103,48 @@ MEASUREMENTS = (
         "laboratory",
     ),
 )
+
+# The doctor's decision, as visits.csv writes it, and its English display. A deferred visit has
+# its decision; only a visit not yet screened has none.
+DECISION_CODE = ("donor-decision", "Blood donor eligibility decision")
+DECISION_DISPLAYS = {
+    "eligible": "Eligible to donate",
+    "deferred_temporary": "Deferred until a date",
+    "deferred_permanent": "Deferred permanently",
+}
+REASON_CODE = ("deferral-reason", "Deferral reason")
+UNTIL_CODE = ("deferral-until", "Deferred until: may donate again from this day")
+REASON_DISPLAYS = {
+    "low_hemoglobin": "Low haemoglobin",
+    "low_weight": "Low weight",
+    "blood_pressure": "Blood pressure out of range",
+    "recent_donation": "Recent donation",
+    "recent_procedure": "Recent procedure (dental care, cupping, tattoo, piercing)",
+    "recent_vaccine": "Recent vaccination",
+    "recent_surgery": "Recent surgery",
+    "infection": "Infection",
+    "medication": "Medication",
+    "pregnancy": "Pregnancy",
+    "malaria_risk": "Malaria risk",
+    "infection_risk": "Risk of a transfusion-transmissible infection",
+    "chronic_illness": "Chronic illness",
+    "age": "Age",
+    "other": "Other reason",
+}
+VOLUME_CODE = ("donated-volume", "Volume of blood collected")
+
+# Spaces that FHIR's `string` (pattern `[ \r\n\t\S]+`) refuses: every other Unicode space, as
+# JavaScript's `\s` and Python's `\s` know them. The French questions put a no-break space
+# before "?"; in fhir.json it is a plain space. A zero-width no-break space goes.
+_OTHER_SPACES = re.compile(
+    "[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
+def fhir_string(text: str) -> str:
+    """`text` as a FHIR string: other spaces made plain spaces, zero-width ones dropped."""
+    return _OTHER_SPACES.sub(" ", text).replace("\ufeff", "")
+
 
 # The visit's stage → Encounter.status. A deferred donor's visit is over: "finished".
 ENCOUNTER_STATUS = {
@@ -256,7 +328,11 @@ def patient_resource(row: Mapping[str, Value]) -> dict[str, Any]:
             }
         ]
     patient["name"] = [
-        {"use": "official", "family": row["last_name"], "given": [row["first_name"]]}
+        {
+            "use": "official",
+            "family": fhir_string(str(row["last_name"])),
+            "given": [fhir_string(str(row["first_name"]))],
+        }
     ]
     if row["phone"]:
         patient["telecom"] = [{"system": "phone", "value": row["phone"]}]
@@ -271,10 +347,15 @@ def visit_resources(row: Mapping[str, Value], extras: VisitExtras) -> list[dict[
     subject, context = reference(patient_id(row)), reference(encounter["id"])
     resources = [encounter]
     resources += observations(row, extras, subject, context)
+    if row["decision"]:
+        resources.append(decision_resource(row, extras, subject, context))
     if extras.answers:
         resources.append(questionnaire_response(row, extras.answers, subject, context))
     if row["bag_number"]:
-        resources.append(procedure_resource(row, subject, context))
+        procedure = procedure_resource(row, subject, context)
+        resources.append(procedure)
+        if row["volume_ml"] is not None:
+            resources.append(volume_resource(row, procedure, subject, context))
     return resources
 
 
@@ -297,25 +378,47 @@ def encounter_resource(row: Mapping[str, Value], extras: VisitExtras) -> dict[st
         "type": [{"text": "Blood donation visit"}],
         "subject": reference(patient_id(row)),
         "period": period,
-        "location": [{"location": {"display": row["site"]}}],
+        "location": [{"location": {"display": fhir_string(str(row["site"]))}}],
     }
 
 
 def observations(
     row: Mapping[str, Value], extras: VisitExtras, subject: dict, context: dict
 ) -> list[dict[str, Any]]:
-    """One per measurement taken: none for a measurement that is missing."""
-    return [
-        _observation(row, measurement, extras.screened_at, subject, context)
-        for measurement in MEASUREMENTS
-        if row[measurement.column] is not None
-    ]
+    """One per measurement taken, none for a measurement that is missing; the blood pressure
+    panel with the components taken (none when neither is)."""
+    taken = []
+    for measurement in MEASUREMENTS:
+        if isinstance(measurement, Panel):
+            components = [part for part in measurement.components if row[part.column] is not None]
+            if components:
+                taken.append(_panel(row, measurement, components, extras, subject, context))
+        elif row[measurement.column] is not None:
+            observation = _observation_head(row, measurement, extras, subject, context)
+            observation["valueQuantity"] = _quantity(row, measurement)
+            taken.append(observation)
+    return taken
 
 
-def _observation(
+def _panel(
     row: Mapping[str, Value],
-    measurement: Measurement,
-    screened_at: str | None,
+    panel: Panel,
+    components: Sequence[Measurement],
+    extras: VisitExtras,
+    subject: dict,
+    context: dict,
+) -> dict[str, Any]:
+    observation = _observation_head(row, panel, extras, subject, context)
+    observation["component"] = [
+        {"code": _loinc(part), "valueQuantity": _quantity(row, part)} for part in components
+    ]
+    return observation
+
+
+def _observation_head(
+    row: Mapping[str, Value],
+    measurement: Measurement | Panel,
+    extras: VisitExtras,
     subject: dict,
     context: dict,
 ) -> dict[str, Any]:
@@ -326,22 +429,95 @@ def _observation(
         "category": [
             {"coding": [{"system": OBSERVATION_CATEGORIES, "code": measurement.category}]}
         ],
-        "code": {
-            "coding": [
-                {"system": LOINC, "code": measurement.loinc, "display": measurement.display}
-            ],
-            "text": measurement.display,
-        },
+        "code": _loinc(measurement),
         "subject": subject,
         "encounter": context,
     }
-    if screened_at:
-        observation["effectiveDateTime"] = screened_at
-    observation["valueQuantity"] = {
+    if extras.screened_at:
+        observation["effectiveDateTime"] = extras.screened_at
+    return observation
+
+
+def _loinc(measurement: Measurement | Panel) -> dict[str, Any]:
+    return {
+        "coding": [{"system": LOINC, "code": measurement.loinc, "display": measurement.display}],
+        "text": measurement.display,
+    }
+
+
+def _quantity(row: Mapping[str, Value], measurement: Measurement) -> dict[str, Any]:
+    return {
         "value": row[measurement.column],
         "unit": measurement.unit,
         "system": UCUM,
         "code": measurement.ucum,
+    }
+
+
+def _ours(code: str, display: str | None) -> dict[str, Any]:
+    """A CodeableConcept of one code of Nabd's own system (with its display, if it has one)."""
+    coding = {"system": NABD_CODES, "code": code}
+    if display:
+        coding["display"] = display
+        return {"coding": [coding], "text": display}
+    return {"coding": [coding]}
+
+
+def decision_resource(
+    row: Mapping[str, Value], extras: VisitExtras, subject: dict, context: dict
+) -> dict[str, Any]:
+    """The doctor's decision: an Observation whose value is the decision, with the deferral's
+    reason and, for a temporary one, the day the donor may give again as components."""
+    decision = str(row["decision"])
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id(f"{_visit_name(row)}/decision"),
+        "status": "final",
+        "code": _ours(*DECISION_CODE),
+        "subject": subject,
+        "encounter": context,
+    }
+    if extras.screened_at:
+        observation["effectiveDateTime"] = extras.screened_at
+    if row["interviewer"]:
+        observation["performer"] = [{"display": fhir_string(str(row["interviewer"]))}]
+    observation["valueCodeableConcept"] = _ours(decision, DECISION_DISPLAYS.get(decision))
+    components = []
+    if row["deferral_reason"]:
+        reason = str(row["deferral_reason"])
+        components.append(
+            {
+                "code": _ours(*REASON_CODE),
+                "valueCodeableConcept": _ours(reason, REASON_DISPLAYS.get(reason)),
+            }
+        )
+    if row["deferral_until"]:
+        components.append({"code": _ours(*UNTIL_CODE), "valueDateTime": row["deferral_until"]})
+    if components:
+        observation["component"] = components
+    return observation
+
+
+def volume_resource(
+    row: Mapping[str, Value], procedure: dict[str, Any], subject: dict, context: dict
+) -> dict[str, Any]:
+    """The volume collected, in mL: an Observation that is part of the donation's Procedure."""
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": resource_id(f"{_visit_name(row)}/volume"),
+        "partOf": [reference(procedure["id"])],
+        "status": "final",
+        "code": _ours(*VOLUME_CODE),
+        "subject": subject,
+        "encounter": context,
+    }
+    if row["donation_ended_at"]:
+        observation["effectiveDateTime"] = row["donation_ended_at"]
+    observation["valueQuantity"] = {
+        "value": row["volume_ml"],
+        "unit": "mL",
+        "system": UCUM,
+        "code": "mL",
     }
     return observation
 
@@ -351,7 +527,7 @@ def questionnaire_response(
 ) -> dict[str, Any]:
     """The answers in the questions' order (linkId: the question's code); a "yes" with a date
     carries the date as a nested item `<code>_date`."""
-    texts = {question.code: question.text_fr for question in load_questions()}
+    texts = {question.code: fhir_string(question.text_fr) for question in load_questions()}
     codes = [code for code in texts if code in answers]
     codes += sorted(set(answers) - set(texts))  # a question since removed from the set
     return {
@@ -400,10 +576,9 @@ def procedure_resource(row: Mapping[str, Value], subject: dict, context: dict) -
         },
         "outcome": {"text": outcome},
         "usedCode": [{"text": f"{row['bag_type']} bag"}],
-        "note": [{"text": f"volume: {row['volume_ml']} mL"}],
     }
     if row["phlebotomist"]:
-        procedure["performer"] = [{"actor": {"display": row["phlebotomist"]}}]
+        procedure["performer"] = [{"actor": {"display": fhir_string(str(row["phlebotomist"]))}}]
     if row["adverse_event"] and row["adverse_event"] != "none":
         procedure["complication"] = [{"text": str(row["adverse_event"])}]
     return procedure

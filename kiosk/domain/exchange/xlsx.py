@@ -6,6 +6,9 @@ for null, and every date and time as the same ISO 8601 text as the CSV (a spread
 UTC offset, so text keeps the exact moment). Text is always text: a name starting with "=" is never
 a formula. Cells with Arabic letters read right to left.
 
+Printed, every sheet is A4 landscape and fits the page's width (as many pages down as it takes),
+with its header row repeated at the top of every page.
+
 The same data gives the same bytes: the workbook's own dates and its inner ZIP's dates are fixed.
 """
 
@@ -23,6 +26,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 VISITS_SHEET = "Visits"
@@ -85,8 +89,8 @@ def _fill(
     columns: Sequence[str],
     rows: Iterable[Mapping[str, Value]],
 ) -> None:
-    """Widths, frozen header, size and filter are set before the first row: a write-only sheet
-    writes its top part then."""
+    """Widths, frozen header, size, filter and print settings are set before the first row: a
+    write-only sheet writes its top part then."""
     rows = rows if isinstance(rows, Sequence) else list(rows)
     for letter, width in zip(_letters(len(columns)), _widths(columns, rows), strict=True):
         sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
@@ -96,9 +100,21 @@ def _fill(
     # for any sheet that can tell it.
     sheet.calculate_dimension = lambda: dimension
     sheet.auto_filter.ref = dimension
+    _print_settings(sheet)
     sheet.append([_header_cell(sheet, column) for column in columns])
     for row in rows:
         sheet.append([_cell(sheet, row[column]) for column in columns])
+
+
+def _print_settings(sheet: WriteOnlyWorksheet) -> None:
+    """A4 landscape, the width of one page (fitToHeight 0: as many pages down as the rows need),
+    the header row printed at the top of every page."""
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4  # Morocco's paper, whatever the locale
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _letters(count: int) -> list[str]:
