@@ -290,7 +290,7 @@ def list_ltx_folder(root: Path, levels: Iterable[int] | None = None) -> list[Ltx
             raise NotADirectoryError(f"{root} is not a folder")
         return found
     for level_folder in ltx.iterdir():
-        if not level_folder.name.isdigit():
+        if not level_folder.name.isdigit() or not level_folder.is_dir():
             continue
         level = int(level_folder.name)
         if levels is not None and level not in levels:

@@ -17,6 +17,15 @@ from kiosk import replica
 from kiosk.backups import sqlite_path
 
 
+def check_replica(app: Flask) -> None:
+    """A replica setting that cannot work stops `kiosk run` before anything else, in one line."""
+    database = sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        replica.settings_from(app.config, database)
+    except replica.ReplicaError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def start_replica(app: Flask, database: Path | None) -> replica.Supervisor | None:
     """Starts Litestream beside the server when KIOSK_REPLICA is set; None when it is not. A
     setting that cannot work stops `kiosk run` before it serves, in one line."""

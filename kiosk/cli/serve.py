@@ -16,7 +16,7 @@ from kiosk.backups import hold_server_lock, sqlite_path
 from kiosk.cli.backup import start_server_backups
 from kiosk.cli.campaign import default_campaign, describe
 from kiosk.cli.db import backup_then_upgrade, refuse_newer_schema
-from kiosk.cli.replica import start_replica
+from kiosk.cli.replica import check_replica, start_replica
 from kiosk.db import db
 from kiosk.domain.campaigns import ensure_open_campaign
 from kiosk.network import base_url_for
@@ -51,6 +51,7 @@ def run_command(
     app = info.load_app()
     with app.app_context():
         refuse_newer_schema()  # before anything is locked, written or said
+    check_replica(app)
     host = host or app.config["HOST"]
     port = port or int(app.config["PORT"])
     app.config["BASE_URL"] = app.config["BASE_URL"] or base_url_for(host, port)

@@ -334,7 +334,7 @@ def _supervisor(tmp_path: Path, binary: str) -> replica.Supervisor:
 def test_a_child_that_exits_is_started_again_and_its_error_kept(tmp_path):
     binary = _fake_litestream(
         tmp_path,
-        "print('time=x level=ERROR msg=\"monitor error\" error=\"disk gone\"', flush=True)"
+        'print(\'time=x level=ERROR msg="monitor error" error="disk gone"\', flush=True)'
         "\nsys.exit(3)",
     )
     supervisor = _supervisor(tmp_path, binary)
