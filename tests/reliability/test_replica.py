@@ -78,7 +78,9 @@ def test_an_unwritable_replica_is_shown_within_30_s_and_resumes(tmp_path, capsys
     usb = tmp_path / "usb"
     server = Server(tmp_path, tmp_path / "instance", KIOSK_REPLICA=str(usb))
     server.instance.mkdir()
-    run_kiosk(server.instance, "staff", "add", "coord", "--role", "admin", KIOSK_PASSWORD=PASSWORD)
+    run_kiosk(
+        server.instance, "staff", "add", "coord", "--role", "coordinator", KIOSK_PASSWORD=PASSWORD
+    )
     serials = itertools.count(1)
     registered: list[int] = []
     failures: list[str] = []
@@ -126,8 +128,9 @@ def test_an_unwritable_replica_is_shown_within_30_s_and_resumes(tmp_path, capsys
 
     show(
         capsys,
-        f"replica unwritable: alert {alert!r} shown after {shown} s; {during} registrations "
-        f"stored meanwhile; back to normal {resumed} s after the drive was writable again",
+        f"replica unwritable: alert {alert!r} shown after {shown or 0:.1f} s; {during} "
+        f"registrations stored meanwhile; back to normal {resumed or 0:.1f} s after the drive "
+        "was writable again",
     )
     assert shown is not None and shown <= ALERT_WITHIN, f"no alert within {ALERT_WITHIN:.0f} s"
     assert alert == "behind", text

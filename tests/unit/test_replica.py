@@ -93,7 +93,7 @@ def test_config_for_a_folder(tmp_path):
     config = replica.litestream_config(settings)
     (db,) = config["dbs"]
     assert db["path"] == str(tmp_path / "k.sqlite3")
-    assert db["replica"] == {"url": "file:///media/usb/nabd/database", "sync-interval": "1s"}
+    assert db["replica"] == {"url": "file:///media/usb/nabd/database", "sync-interval": "500ms"}
 
 
 def test_config_for_sftp_names_the_key_and_host_key(tmp_path):
