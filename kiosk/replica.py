@@ -74,8 +74,8 @@ APP_CHECKPOINT_PAGES = 10_000
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 RAN_LONG_ENOUGH = 60.0  # a child that ran this long starts the back-off again from 1 s
 COMMAND_TIMEOUT = 20.0  # `litestream ltx` / `restore` on a slow share
+WATCH_SECONDS = 2.0  # the server reads the replica's health this often, for the page
 _LTX_NAME = re.compile(r"^(?P<min>[0-9a-f]{16})-(?P<max>[0-9a-f]{16})\.ltx$")
-_TIMESTAMP = re.compile(r"time=(?P<time>\S+)")
 
 
 class ReplicaError(Exception):
@@ -462,6 +462,7 @@ class Supervisor:
             self._note_error(f"cannot write the settings to the replica: {error}")
         self._thread = threading.Thread(target=self._run, name="nabd-replica", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._watch, name="nabd-replica-health", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Litestream gets SIGTERM (it copies what is left, then exits), SIGKILL after `timeout`."""
@@ -487,15 +488,26 @@ class Supervisor:
         with self._lock:
             return ChildState(**vars(self._state))
 
-    def health(self, max_age: float = 2.0) -> Health:
-        """The health, computed at most every `max_age` seconds (the panel polls it)."""
-        now = self.clock()
+    def health(self, max_age: float = WATCH_SECONDS * 3) -> Health:
+        """The health the watcher last computed (every WATCH_SECONDS, so that a page never waits
+        for a slow SFTP listing); computed here only when there is none that recent."""
         cached = self._health
-        if cached is not None and now.timestamp() - cached[0] < max_age:
+        if cached is not None and self.clock().timestamp() - cached[0] < max_age:
             return cached[1]
+        return self._refresh()
+
+    def _refresh(self) -> Health:
+        now = self.clock()
         fresh = health(self.settings, self.state(), now)
         self._health = (now.timestamp(), fresh)
         return fresh
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(WATCH_SECONDS):
+            try:
+                self._refresh()
+            except Exception:  # never let the watcher die: the page computes it then
+                log.exception("replica: cannot read the replica's health")
 
     # -- the thread --
 
