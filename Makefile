@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CATALOGUES := $(wildcard kiosk/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test test-quick lint messages system-test-deps printing-deps bench
+.PHONY: run test test-quick lint messages system-test-deps printing-deps bench bench-replica
 
 run: $(VENV)/.installed $(COMPILED) printing-deps
 	$(BIN)/kiosk run
@@ -109,3 +109,8 @@ postgresql:
 # docs/performance.md). Options: make bench BENCH_ARGS="--quick --json figures.json".
 bench: $(VENV)/.installed $(COMPILED)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The live replica's recovery point: 10 crash drills (tablet killed, venue restored from the
+# replica), each printing what was lost; see docs/operating.md, "The live replica".
+bench-replica: $(VENV)/.installed-test $(COMPILED)
+	$(BIN)/python -m bench.replica_drill $(BENCH_ARGS)

@@ -85,6 +85,18 @@ DEFAULTS: dict[str, Any] = {
     "BACKUP_KEEP": 12,
     # Days a campaign's visits are kept after the centre confirmed it received the export.
     "RETENTION_DAYS": 30,
+    # The live replica (kiosk/replica.py): a folder or sftp://user@host:port/path where
+    # Litestream copies the SQLite database continuously while `kiosk run` serves ("": none).
+    "REPLICA": "",
+    # The private SSH key (and, optionally, the server's host key line) of an SFTP replica.
+    "REPLICA_KEY_FILE": "",
+    "REPLICA_HOST_KEY": "",
+    # Whether the secret key and the venue's signing key go to the replica too (folder targets).
+    "REPLICA_INCLUDE_KEYS": False,
+    # Seconds a change may wait for the replica before the coordinator's page raises the alert.
+    "REPLICA_ALERT_SECONDS": 10.0,
+    # The litestream program ("": the one installed with Nabd, else on PATH).
+    "LITESTREAM": "",
 }
 
 # Environment variables with names of their own; every other setting is KIOSK_<NAME>.

@@ -1,6 +1,6 @@
 """The `kiosk` command: one module per command group (serve, campaign, staff and desks, printer,
-exchange, backup, db), common.py for what they share (who is typing: one rule for the audit log).
-Errors are one line, never a traceback."""
+exchange, backup, db, replica), common.py for what they share (who is typing: one rule for the
+audit log). Errors are one line, never a traceback."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from kiosk.cli.exchange import (
     verify_command,
 )
 from kiosk.cli.printer import printer_group
+from kiosk.cli.replica import replica_group
 from kiosk.cli.serve import run_command
 from kiosk.cli.staff import desk_group, staff_group
 from kiosk.config import ConfigError
@@ -95,6 +96,7 @@ for command in (
     central_group,
     db_group,
     venue_group,
+    replica_group,
 ):
     cli.add_command(command)
 cli.add_command(verify_command, VERIFY_EXPORT)

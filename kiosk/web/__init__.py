@@ -107,6 +107,10 @@ def init_web(app: Flask) -> None:
 
     init_printing(app)
 
+    from kiosk.web.replica import init_replica
+
+    init_replica(app)
+
 
 def _actor_name(actor: str) -> str:
     """Who did it, as the history shows it: a person's user name as is, the app's own actors
