@@ -249,7 +249,7 @@ def import_command(
     read = []
     for path in bundles:
         try:
-            read.append(read_bundle(str(path), _read(path), passphrase))
+            read.append(read_bundle(str(path), _read(path), passphrase, rows=False))
         except ImportRefused as refused:
             raise click.ClickException(f"{path}: {refused}; nothing imported") from None
     try:

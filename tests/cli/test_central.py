@@ -428,7 +428,7 @@ def test_a_bundle_of_a_day_already_imported_from_another_bundle_is_refused(small
         ({"queue_number": "7"}, "queue_number: not a whole number"),
         ({"stage_final": "somewhere"}, "stage_final: 'somewhere' is not one of"),
         ({"registered_at": "2026-11-24T09:00:00"}, "registered_at: a time without its UTC"),
-        ({"birth_date": None}, "birth_date is empty"),
+        ({"birth_date": None}, "birth_date: empty"),
         ({"weight_kg": None}, "(screened): weight_kg empty"),
     ],
 )
@@ -444,7 +444,7 @@ def test_a_bundle_with_well_hashed_but_wrong_values_is_refused(
     # As an older manifest, without figures: else verify, not the import's reading, refuses it.
     manifest.pop("figures")
     bundle = signed_zip({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
-    with pytest.raises(ImportRefused, match="visits.json, visit 1") as refused:
+    with pytest.raises(ImportRefused, match="visits.json row 1") as refused:
         read_bundle("odd.zip", bundle)
     assert message in str(refused.value)
 

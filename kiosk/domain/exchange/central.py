@@ -24,8 +24,8 @@ import hashlib
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
@@ -33,7 +33,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db import write_transaction
+from kiosk.domain import names
 from kiosk.domain.audit_events import audit_event
+from kiosk.domain.din import parse_policy
 from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history
 from kiosk.domain.exchange import columns
 from kiosk.domain.exchange.columns import (
@@ -42,17 +44,21 @@ from kiosk.domain.exchange.columns import (
     MANIFEST,
     VISIT_COLUMNS,
     VISITS_JSON,
+    BundleDay,
+    ValueRefused,
+    check_event,
+    check_visit,
     schema_version_problem,
+    shown,
 )
 from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from kiosk.domain.exchange.files import csv_bytes, csv_value
 from kiosk.domain.exchange.signing import Signer
 from kiosk.domain.exchange.trust import ACCEPT_UNSIGNED, judge
 from kiosk.domain.exchange.verify import (
-    BundleProblem,
-    bundle_members,
+    MALFORMED,
+    checked_bundle,
     load_bounded_json,
-    verify_bundle,
     visits_json_problem,
 )
 from kiosk.models import (
@@ -87,7 +93,11 @@ class Bundle:
     visits: list[dict[str, Any]]
     events: list[dict[str, Any]]
     signer: Signer | None = None  # whose key signed the manifest (verified); None: unsigned
-    sha256: str = ""  # of the whole ZIP file, for the audit line of an unsigned bundle
+    sha256: str = ""  # of the whole ZIP file, for the audit lines (unsigned, replaced)
+    files: int = 0  # files checked against the manifest
+    encrypted: bool = False
+    day: BundleDay | None = None
+    unread: tuple[list[Any], bytes] | None = None  # visits.json's rows, events.csv: not read yet
 
 
 @dataclass(frozen=True)
@@ -127,36 +137,64 @@ class BundleImport:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_bundle(name: str, data: bytes, passphrase: str | None = None) -> Bundle:
-    """Checks the bundle against its manifest, then reads its visits and audit log; ImportRefused
-    for anything that is not a whole bundle this version of Nabd understands."""
-    report = verify_bundle(data, passphrase)
+def read_bundle(
+    name: str, data: bytes, passphrase: str | None = None, *, rows: bool = True
+) -> Bundle:
+    """Checks the bundle against its manifest, then (`rows`) reads its visits and audit log
+    through the venue's own rules (columns.py); ImportRefused, one line naming the member, the
+    row and the field, for anything that is not a whole bundle a venue could have made.
+    Without `rows`, `import_bundles` reads them once the bundle's signer is known trusted."""
+    report, members = checked_bundle(data, passphrase)
     if not report.ok:
         more = len(report.problems) - 1
         raise ImportRefused(report.problems[0] + (f" (and {more} more problems)" if more else ""))
     try:
-        members = bundle_members(data, passphrase)
-    except BundleProblem as problem:
-        raise ImportRefused(str(problem)) from None
-    manifest = json.loads(members[MANIFEST].decode("utf-8"))
+        manifest = json.loads(members[MANIFEST].decode("utf-8"))
+    except ValueError as error:  # checked already: never expected
+        raise ImportRefused(f"{MANIFEST} is not valid JSON ({error})") from None
     for needed in (VISITS_JSON, EVENTS_CSV):
         if needed not in manifest["files"]:
             raise ImportRefused(f"the bundle has no {needed}")
     visits_document = _json_object(members[VISITS_JSON], VISITS_JSON)
     _check_version(visits_document.get("schema_version"), VISITS_JSON)
     campaign = _campaign_summary(manifest.get("campaign"))
+    generated_at = _moment(manifest.get("generated_at"), "the manifest's generated_at")
+    day = BundleDay(
+        campaign["code"],
+        date.fromisoformat(campaign["date"]),
+        generated_at,
+        campaign["bag_numbers"],
+    )
     visits = visits_document.get("visits")
     if not isinstance(visits, list):
         raise ImportRefused(f"{VISITS_JSON} holds no list of visits")
-    return Bundle(
+    bundle = Bundle(
         name=name,
         manifest_sha256=hashlib.sha256(members[MANIFEST]).hexdigest(),
         campaign=campaign,
-        generated_at=_moment(manifest.get("generated_at"), "the manifest's generated_at"),
-        visits=[_visit_row(index, row, campaign["code"]) for index, row in enumerate(visits, 1)],
-        events=_event_rows(members[EVENTS_CSV]),
+        generated_at=generated_at,
+        visits=[],
+        events=[],
         signer=report.signer,
         sha256=hashlib.sha256(data).hexdigest(),
+        files=report.files,
+        encrypted=report.encrypted,
+        day=day,
+        unread=(visits, members[EVENTS_CSV]),
+    )
+    return with_rows(bundle) if rows else bundle
+
+
+def with_rows(bundle: Bundle) -> Bundle:
+    """The bundle with its visits and events read through the venue's rules (once)."""
+    if bundle.unread is None:
+        return bundle
+    visits, events = bundle.unread
+    return replace(
+        bundle,
+        visits=[_visit_row(index, row, bundle.day) for index, row in enumerate(visits, 1)],
+        events=_event_rows(events, bundle.day),
+        unread=None,
     )
 
 
@@ -166,7 +204,7 @@ def _json_object(content: bytes, name: str) -> dict[str, Any]:
         raise ImportRefused(problem)
     try:
         document = load_bounded_json(content)
-    except (ValueError, RecursionError) as error:
+    except MALFORMED as error:
         raise ImportRefused(f"{name} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise ImportRefused(f"{name} is not a JSON object")
@@ -183,13 +221,36 @@ def _campaign_summary(summary: Any) -> dict[str, str]:
     keys = ("code", "name", "site", "date", "regional_centre")
     if not isinstance(summary, dict) or not all(isinstance(summary.get(k), str) for k in keys):
         raise ImportRefused("the manifest's campaign lacks its code, name, site, date or centre")
+    campaign = {key: summary[key] for key in keys}
     if not summary["code"].strip():
         raise ImportRefused("the manifest's campaign has no code")
-    return {key: summary[key] for key in keys}
+    for key, longest in (("code", 40), ("name", 200), ("site", 200), ("regional_centre", 200)):
+        value = campaign[key]
+        try:
+            clean = names.clean(value, longest)
+        except names.NameProblem:
+            clean = None
+        if clean != value:
+            raise ImportRefused(
+                f"the manifest's campaign {key}: {shown(value)} is not one a venue makes"
+            )
+    try:
+        date.fromisoformat(campaign["date"])
+    except ValueError:
+        raise ImportRefused(
+            f"the manifest's campaign date: {shown(campaign['date'])} is not a date"
+        ) from None
+    # Older bundles do not say how the campaign checked its bag numbers: as "any" does.
+    policy = summary.get("bag_numbers", "any")
+    try:
+        campaign["bag_numbers"] = parse_policy(policy if isinstance(policy, str) else "")
+    except ValueError as error:
+        raise ImportRefused(f"the manifest's campaign bag_numbers: {error}") from None
+    return campaign
 
 
-def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
-    where = f"{VISITS_JSON}, visit {index}"
+def _visit_row(index: int, row: Any, day: BundleDay) -> dict[str, Any]:
+    where = f"{VISITS_JSON} row {index}"
     if not isinstance(row, dict):
         raise ImportRefused(f"{where} is not a JSON object")
     missing = [column for column in VISIT_COLUMNS if column not in row]
@@ -198,13 +259,17 @@ def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
     typed = {column: _typed(column, row[column], where) for column in VISIT_COLUMNS}
     for column in columns.REQUIRED:
         if typed[column] is None:
-            raise ImportRefused(f"{where}: {column} is empty")
-    if typed["campaign_code"] != campaign_code:
-        raise ImportRefused(f"{where} belongs to campaign {typed['campaign_code']}")
+            raise ImportRefused(f"{where}, {column}: empty")
     if typed["decision"] is not None:
         _require(typed, columns.SCREENING_NEEDS, f"{where} (screened)")
     if typed["donation_outcome"] is not None:
         _require(typed, columns.DONATION_NEEDS, f"{where} (donation)")
+    try:
+        check_visit(typed, day)
+    except ValueRefused as refused:
+        raise ImportRefused(f"{where}, {refused}") from None
+    except MALFORMED as error:  # a value the rules could not even compare
+        raise ImportRefused(f"{where}: a value no venue makes ({type(error).__name__})") from None
     return typed
 
 
@@ -238,16 +303,21 @@ def _typed(column: str, value: Any, where: str) -> Any:
         text = _text(value)
         choices = columns.CHOICES.get(column)
         if choices is not None and text not in choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{shown(text)} is not one of {', '.join(choices)}")
         return text
-    except ValueError as error:
-        raise ImportRefused(f"{where}: {column}: {error}") from None
+    except (ValueError, OverflowError) as error:
+        raise ImportRefused(f"{where}, {column}: {error}") from None
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("not text")
+    if len(value) > _TEXT_MAX_LENGTH:
+        raise ValueError(f"longer than {_TEXT_MAX_LENGTH} characters")
     return value
+
+
+_TEXT_MAX_LENGTH = 1000  # no value of a row is longer (a note); the rules say more
 
 
 def _moment(value: Any, what: str) -> datetime:
@@ -264,10 +334,16 @@ def _aware_time(value: Any) -> datetime:
         raise ValueError("not a time with its UTC offset") from None
     if moment.tzinfo is None:
         raise ValueError("a time without its UTC offset")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("not a time with its UTC offset") from None
     return moment
 
 
-def _event_rows(content: bytes) -> list[dict[str, Any]]:
+def _event_rows(content: bytes, day: BundleDay | None = None) -> list[dict[str, Any]]:
+    """events.csv's rows, typed, and checked against the venue's rules when `day` is given (an
+    import always gives it; without it, only the CSV and the kinds are read)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -279,30 +355,46 @@ def _event_rows(content: bytes) -> list[dict[str, Any]]:
             raise ImportRefused(
                 f"{EVENTS_CSV} does not have the columns {', '.join(EVENT_COLUMNS)}"
             )
-        return [_event_row(line, fields) for line, fields in enumerate(reader, 2)]
+        return [_event_row(line, fields, day) for line, fields in enumerate(reader, 2)]
     except csv.Error as error:
         raise ImportRefused(f"{EVENTS_CSV} is not readable CSV ({error})") from None
 
 
-def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
-    where = f"{EVENTS_CSV}, line {line}"
+def _event_row(line: int, fields: list[str], day: BundleDay | None) -> dict[str, Any]:
+    where = f"{EVENTS_CSV} line {line}"
     if len(fields) != len(EVENT_COLUMNS):
         raise ImportRefused(f"{where}: {len(fields)} values for {len(EVENT_COLUMNS)} columns")
     row: dict[str, Any] = {
         column: csv_value(value) or None
         for column, value in zip(EVENT_COLUMNS, fields, strict=True)
     }
-    if row["at"] is None or row["action"] is None or row["actor"] is None:
-        raise ImportRefused(f"{where}: at, actor and action are needed")
-    row["at"] = _moment(row["at"], f"{where}: at")
+    for column in ("at", "actor", "action"):
+        if row[column] is None:
+            raise ImportRefused(f"{where}, {column}: empty")
+    row["at"] = _moment(row["at"], f"{where}, at")
     try:
         if row["campaign_date"] is not None:
-            row["campaign_date"] = date.fromisoformat(row["campaign_date"])
+            row["campaign_date"] = _event_date(row["campaign_date"])
         if row["queue_number"] is not None:
-            row["queue_number"] = int(row["queue_number"])
-    except ValueError as error:
-        raise ImportRefused(f"{where}: {error}") from None
+            row["queue_number"] = _event_number(row["queue_number"])
+        if day is not None:
+            check_event(row, day)
+    except ValueRefused as refused:
+        raise ImportRefused(f"{where}, {refused}") from None
     return row
+
+
+def _event_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueRefused("campaign_date", f"{shown(text)} is not a date") from None
+
+
+def _event_number(text: str) -> int:
+    if not (text.isascii() and text.isdecimal() and len(text) <= 6):
+        raise ValueRefused("queue_number", f"{shown(text)} is not a queue number")
+    return int(text)
 
 
 # --- importing ----------------------------------------------------------------------------------
@@ -325,7 +417,7 @@ def import_bundles(
         for bundle in bundles:
             try:
                 _check_trust(session, bundle, now, accept_unsigned, actor, device)
-                reports.append(_import_one(session, bundle, now))
+                reports.append(_import_one(session, with_rows(bundle), now))
             except ImportRefused as refused:
                 raise ImportRefused(f"{bundle.name}: {refused}") from None
             except (IntegrityError, DataError) as error:  # a value the database will not take
@@ -416,6 +508,7 @@ def _campaign(session: Session, bundle: Bundle) -> Campaign:
             regional_centre=summary["regional_centre"],
             starts_on=min(days),
             ends_on=max(days),
+            bag_numbers=summary["bag_numbers"],
             status="closed",
             opened_at=first_registration,
         )

@@ -33,6 +33,7 @@ from kiosk.db import write_transaction
 from kiosk.domain.donor_history import Deferral, add_history
 from kiosk.domain.exchange.files import csv_value
 from kiosk.domain.validation import (
+    BLOOD_GROUPS,
     CATEGORIES,
     NAME_MAX_LENGTH,
     Invalid,
@@ -52,7 +53,6 @@ OPTIONAL_COLUMNS = (
     "deferral_reason",
     "category",
 )
-BLOOD_GROUPS = ("O+", "O-", "A+", "A-", "B+", "B-", "AB+", "AB-")
 YES_NO = {"yes": True, "1": True, "no": False, "0": False, "": False}
 DEFERRAL_REASON_MAX_LENGTH = 40
 NEW_DONOR_CATEGORY = "citizen"
