@@ -15,7 +15,13 @@ import json
 
 import pytest
 
-from kiosk.domain.exchange.columns import EVENT_COLUMNS, EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.columns import (
+    EVENT_COLUMNS,
+    EVENTS_CSV,
+    FHIR_JSON,
+    MANIFEST,
+    VISITS_JSON,
+)
 from kiosk.domain.exchange.files import csv_bytes, csv_value, file_entry
 from kiosk.domain.exchange.verify import bundle_members
 from tests.cli.test_central import signed_zip
@@ -267,3 +273,86 @@ def test_the_untouched_bundle_goes_in(day, centre, tmp_path):
     result = centre("central", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "12 visits" in result.output
+
+
+# --- bounded work on hostile members ------------------------------------------------------------
+
+
+def with_fhir(bundle: bytes, content: bytes) -> bytes:
+    files = bundle_members(bundle)
+    manifest = json.loads(files[MANIFEST])
+    files[FHIR_JSON] = content
+    manifest["files"][FHIR_JSON] = file_entry(content)
+    files[MANIFEST] = json.dumps(manifest).encode()
+    return signed_zip(files)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"entry": ' + b"[" * 5000 + b"]" * 5000 + b"}", "fhir.json: nested more than 32 deep"),
+        (b'{"resourceType": "Bundle", "entry": [1e999999]}', "fhir.json or the manifest's"),
+        (b'{"entry": [' + b"{}," * 6_000_000 + b"{}]}", "fhir.json: more than 5000000 objects"),
+        (b'{"entry": [{"resource": 7}]}', "fhir.json or the manifest's counts cannot be read"),
+    ],
+    ids=["deep", "huge-number", "many-objects", "wrong-shape"],
+)
+def test_a_hostile_fhir_json_is_one_line_in_bounded_memory(
+    day, centre, tmp_path, content, expected
+):
+    import tracemalloc
+
+    data = with_fhir(day.bundle, content)
+    path = tmp_path / "day.zip"
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        verified = centre("verify-export", str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert verified.exit_code == 1, verified.output
+    assert verified.output.strip().splitlines() == [verified.output.strip().splitlines()[0]], (
+        verified.output
+    )
+    assert verified.output.startswith(f"{path}: {expected}"), verified.output
+    assert "Traceback" not in verified.output and "unexpected error" not in verified.output
+    assert peak < 150_000_000, peak
+    refused(centre, tmp_path, data, expected)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"stage_final": 5}, "visits.json row 1, stage_final: not text"),
+        ({"decision": ["x"]}, "visits.json row 1, decision: not text"),
+        ({"queue_number": 10**17}, "visits.json row 1, queue_number: 100000000000000000 is not"),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_one_line_never_a_traceback(
+    day, centre, tmp_path, change, expected
+):
+    files = bundle_members(day.bundle)
+    document = json.loads(files[VISITS_JSON])
+    document["visits"][0].update(change)
+    files[VISITS_JSON] = json.dumps(document).encode()
+    manifest = json.loads(files[MANIFEST])
+    manifest["files"][VISITS_JSON] = file_entry(files[VISITS_JSON])
+    manifest.pop("figures")  # else the figures' check refuses it first
+    files[MANIFEST] = json.dumps(manifest).encode()
+    path = tmp_path / "day.zip"
+    path.write_bytes(signed_zip(files))
+    verified = centre("verify-export", str(path))
+    assert "Traceback" not in verified.output and "unexpected error" not in verified.output
+    if verified.exit_code:  # the figures could not be counted, or are not those of the visits
+        assert verified.output.startswith(f"{path}: "), verified.output
+    refused(centre, tmp_path, path.read_bytes(), expected)
+
+
+def test_members_are_hashed_as_they_stream_and_only_those_read_later_are_kept(day):
+    from kiosk.domain.exchange.verify import KEPT, checked_bundle
+
+    report, kept = checked_bundle(day.bundle)
+    assert report.ok and report.files == 5
+    assert set(kept) == {MANIFEST, "signature.json", VISITS_JSON, EVENTS_CSV}
+    assert "visits.xlsx" not in KEPT and "visits.csv" not in KEPT

@@ -288,6 +288,7 @@ EVENT_ACTIONS = frozenset(
         *TRANSITIONS,
         "register",
         "registered_again",
+        "ticket_again",  # written by older Nabd, still named in the record's history
         "ticket_reissued",
         "reprint_ticket",
         "correct_donation",
