@@ -232,7 +232,7 @@ def test_an_arbitrary_audit_line_added_to_the_log_is_refused(day, centre, tmp_pa
     events = events_of(day.bundle)
     events.append(
         {
-            "at": "2026-11-24T08:05:00+00:00",
+            "at": "2026-11-24T08:00:30+00:00",
             "actor": "mallory",
             "device": "10.0.0.66",
             "campaign_date": "",

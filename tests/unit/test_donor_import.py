@@ -161,7 +161,11 @@ def test_each_bad_row_is_reported_on_its_line_and_the_good_ones_are_kept(session
     assert len(report.problems) == 1
     assert report.problems[0].line == 3
     assert report.problems[0].message.startswith(message)
-    assert donor(session, "AB123456") is None
+    # A deferral is never lost to a refused row: the row's line says it is kept (issue 13).
+    kept = report.problems[0].message.endswith("its deferral (permanent) is kept for CIN AB123456")
+    assert kept == (message == "deferral_reason: longer than")
+    stored = donor(session, "AB123456")
+    assert stored is None if not kept else stored.deferred_permanently
 
 
 def test_a_row_with_several_mistakes_lists_them_all_on_one_line(session):

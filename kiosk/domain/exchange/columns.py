@@ -471,8 +471,8 @@ def _check_screening(row: Mapping[str, Any], day: BundleDay) -> None:
             error = errors[column]
             raise _refusal(column, row[column], Invalid(error.code, **error.params))
     assert screening is not None  # noqa: S101 (no errors: a form)
-    for column in SCREENING_NEEDS:
-        if getattr(screening.measurements, column) != row[column]:
+    for column in WHOLE:  # a decimal's last digits may differ in its float; bounds hold it
+        if column in SCREENING_NEEDS and getattr(screening.measurements, column) != row[column]:
             raise not_accepted(column, row[column], "not as the doctor's form stores it")
     if decision not in DEFERRING and row["deferral_reason"] is not None:
         raise not_accepted("deferral_reason", row["deferral_reason"], "given without a deferral")
@@ -523,7 +523,10 @@ def _check_donation(row: Mapping[str, Any], day: BundleDay) -> None:
             raise _refusal(column, row[column], Invalid(error.code, **error.params))
     assert donation is not None  # noqa: S101 (no errors: a form)
     for column, field in _DONATION_FIELDS.items():
-        if getattr(donation, field) != row[column]:
+        value = row[column]
+        if isinstance(value, datetime):  # the form takes whole minutes; seconds are kept
+            value = value.replace(second=0, microsecond=0)
+        if getattr(donation, field) != value:
             raise not_accepted(column, row[column], "not as the phlebotomist's form stores it")
     _check_staff(row, "phlebotomist")
 
