@@ -221,6 +221,7 @@ WHAT: dict[str, str] = {
     "sex": "a sex",
     "birth_date": "a birth date",
     "age": "the donor's age on the campaign day",
+    "first_time": "true or false",
     "phone": "a phone number",
     "category": "a donor category",
     "declared_blood_group": "a blood group",
