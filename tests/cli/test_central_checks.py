@@ -9,8 +9,6 @@ checks (tests/cli/test_trust.py refuses the others before).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
@@ -22,10 +20,9 @@ from kiosk.domain.exchange.columns import (
     MANIFEST,
     VISITS_JSON,
 )
-from kiosk.domain.exchange.files import csv_bytes, csv_value, file_entry
+from kiosk.domain.exchange.files import csv_bytes, file_entry
 from kiosk.domain.exchange.verify import bundle_members
-from tests.cli.test_central import signed_zip
-from tests.support.centre_state import centre_state
+from tests.support.centre_bundles import events_of, first, refused, resigned, signed_zip, visits_of
 from tests.support.venue_day import VENUE_NAME, VENUE_PUBLIC, venue_bundle
 
 
@@ -43,64 +40,6 @@ def centre(tmp_path, kiosk_command):
     assert added.exit_code == 0, added.output
     run.url = url  # type: ignore[attr-defined]
     return run
-
-
-def resigned(bundle: bytes, visits=None, events: bytes | None = None) -> bytes:
-    """The bundle with visits.json (and events.csv) replaced, its manifest's entries recomputed
-    and signed again with the venue's key: what a venue's stolen key, or a venue's bug, makes.
-    The manifest keeps no figures (as an older one): its counts are not what is tested here."""
-    files = bundle_members(bundle)
-    manifest = json.loads(files[MANIFEST])
-    if visits is not None:
-        document = json.loads(files[VISITS_JSON])
-        document["visits"] = visits
-        files[VISITS_JSON] = json.dumps(document).encode()
-    if events is not None:
-        files[EVENTS_CSV] = events
-    for name in (VISITS_JSON, EVENTS_CSV):
-        manifest["files"][name] = file_entry(files[name])
-    manifest.pop("figures", None)
-    files[MANIFEST] = json.dumps(manifest).encode()
-    return signed_zip(files)
-
-
-def visits_of(bundle: bytes) -> list[dict]:
-    return json.loads(bundle_members(bundle)[VISITS_JSON])["visits"]
-
-
-def events_of(bundle: bytes) -> list[dict]:
-    text = bundle_members(bundle)[EVENTS_CSV].decode("utf-8-sig")
-    return [
-        {column: csv_value(value) for column, value in row.items()}
-        for row in csv.DictReader(io.StringIO(text, newline=""))
-    ]
-
-
-def first(visits: list[dict], **wanted) -> int:
-    """The index of the first visit whose columns hold these values (None: any non-empty)."""
-    for index, visit in enumerate(visits):
-        if all(
-            visit[column] is not None if value is None else visit[column] == value
-            for column, value in wanted.items()
-        ):
-            return index
-    raise AssertionError(f"no visit with {wanted}")
-
-
-def refused(centre, tmp_path, data: bytes, *expected: str) -> str:
-    path = tmp_path / "day.zip"
-    path.write_bytes(data)
-    before = centre_state(centre.url)
-    result = centre("central", "import", str(path))
-    assert result.exit_code == 1, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    line = lines[0]
-    assert line.startswith(f"kiosk: {path}: ") and line.endswith("; nothing imported"), line
-    for part in expected:
-        assert part in line, line
-    assert centre_state(centre.url) == before
-    return line
 
 
 # (what the visit must be, the changes, what the line says)

@@ -17,8 +17,14 @@ from kiosk.domain.exchange.columns import EVENT_COLUMNS
 from kiosk.domain.exchange.files import csv_bytes
 from kiosk.domain.validation import Registration
 from kiosk.models import Donor, Event
-from tests.cli.test_central import enrol, kiosk_process
-from tests.cli.test_central_checks import events_of, refused, resigned, visits_of
+from tests.support.centre_bundles import (
+    enrol,
+    events_of,
+    kiosk_process,
+    refused,
+    resigned,
+    visits_of,
+)
 from tests.support.centre_state import centre_state
 from tests.support.venue_day import DAY, VENUE_NAME, VENUE_PUBLIC, person, venue_bundle
 
