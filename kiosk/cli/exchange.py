@@ -240,16 +240,23 @@ def central_group() -> None:
     is_flag=True,
     help="Let in bundles no venue signed (made before Nabd signed them); audited.",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="A corrected re-export of a day imported already replaces that import (audited; a "
+    "deferral is never lowered).",
+)
 def import_command(
-    bundles: tuple[Path, ...], passphrase_env: str | None, accept_unsigned: bool
+    bundles: tuple[Path, ...], passphrase_env: str | None, accept_unsigned: bool, replace: bool
 ) -> None:
     """Check the bundles, then load them in one go: all of them, or none if one is refused.
-    Each must be signed by a venue on the trust list (`kiosk central trust`)."""
+    Each must be signed by a venue on the trust list (`kiosk central trust`). A day goes in
+    once; `--replace` puts a coordinator's corrected re-export in place of the earlier one."""
     passphrase = passphrase_from(passphrase_env)
     read = []
     for path in bundles:
         try:
-            read.append(read_bundle(str(path), _read(path), passphrase))
+            read.append(read_bundle(str(path), _read(path), passphrase, rows=False))
         except ImportRefused as refused:
             raise click.ClickException(f"{path}: {refused}; nothing imported") from None
     try:
@@ -259,6 +266,7 @@ def import_command(
             read,
             current_app.config["CLOCK"](),
             accept_unsigned=accept_unsigned,
+            replace=replace,
             actor=actor.name,
             device=actor.device,
         )
@@ -266,8 +274,14 @@ def import_command(
         raise click.ClickException(f"{refused}; nothing imported") from None
     for report in reports:
         click.echo(_bundle_line(report))
+        if report.replaced is not None:
+            click.echo(f"  {report.replaced.describe()}")
+            for kept in report.replaced.kept:
+                click.echo(f"  {kept.describe()}")
         for conflict in report.conflicts:
             click.echo(f"  {conflict.describe()}")
+        for details in report.details:
+            click.echo(f"  {details.describe()}")
     click.echo(_summary(reports))
 
 

@@ -18,6 +18,7 @@ MAX_AGE = 65
 NAME_MAX_LENGTH = 60
 CATEGORIES = ("civil_servant", "police", "auxiliary_forces", "citizen", "other")
 SEXES = ("F", "M")
+BLOOD_GROUPS = ("O+", "O-", "A+", "A-", "B+", "B-", "AB+", "AB-")
 CONSENT_VALUES = frozenset({"yes", "on", "true", "1"})
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

@@ -10,9 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -25,14 +22,13 @@ from kiosk import create_app
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import build_bundle
 from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
-from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, SIGNATURE, VISITS_JSON
+from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, VISITS_JSON
 from kiosk.domain.exchange.files import file_entry, zip_bytes
-from kiosk.domain.exchange.signing import signature_member
 from kiosk.domain.exchange.verify import bundle_members, read_manifest, verify_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
+from tests.support.centre_bundles import enrol, kiosk_process, signed_zip
 from tests.support.venue_day import (
     DAY,
-    VENUE_KEY,
     VENUE_NAME,
     VENUE_PUBLIC,
     ZONE,
@@ -56,24 +52,6 @@ def day_of_300(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_day(tmp_path_factory):
     return venue_bundle(tmp_path_factory.mktemp("small-venue"), donors=20, still_waiting=2)
-
-
-def kiosk_process(database_url: str, instance: Path, *args: str, **env: str):
-    """A `kiosk` command in its own process, on the centre's database."""
-    environment = {
-        **os.environ,
-        "KIOSK_INSTANCE": str(instance),
-        "DATABASE_URL": database_url,
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        cwd=CHECKOUT,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
 
 
 class Centre:
@@ -110,21 +88,6 @@ class Centre:
         campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
         now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
         return bundle_members(build_bundle(db.session, campaign.id, DAY, now, ZONE))
-
-
-def enrol(database_url: str, instance: Path) -> None:
-    """The centre trusts the test venues' key, as its coordinator would enrol it."""
-    added = kiosk_process(
-        database_url, instance, "central", "trust", "add", VENUE_NAME, VENUE_PUBLIC
-    )
-    assert added.returncode == 0, added.stderr
-
-
-def signed_zip(files: dict[str, bytes]) -> bytes:
-    """The files as a bundle whose signature.json signs its (changed) manifest: a forgery by
-    someone holding the venue's key, or the venue's own re-export."""
-    signature = signature_member(VENUE_KEY, files[MANIFEST])
-    return zip_bytes({**files, SIGNATURE: signature})
 
 
 def visits_of(files: dict[str, bytes]) -> list[dict]:
@@ -428,7 +391,7 @@ def test_a_bundle_of_a_day_already_imported_from_another_bundle_is_refused(small
         ({"queue_number": "7"}, "queue_number: not a whole number"),
         ({"stage_final": "somewhere"}, "stage_final: 'somewhere' is not one of"),
         ({"registered_at": "2026-11-24T09:00:00"}, "registered_at: a time without its UTC"),
-        ({"birth_date": None}, "birth_date is empty"),
+        ({"birth_date": None}, "birth_date: empty"),
         ({"weight_kg": None}, "(screened): weight_kg empty"),
     ],
 )
@@ -444,7 +407,7 @@ def test_a_bundle_with_well_hashed_but_wrong_values_is_refused(
     # As an older manifest, without figures: else verify, not the import's reading, refuses it.
     manifest.pop("figures")
     bundle = signed_zip({**files, MANIFEST: json.dumps(manifest).encode(), VISITS_JSON: content})
-    with pytest.raises(ImportRefused, match="visits.json, visit 1") as refused:
+    with pytest.raises(ImportRefused, match="visits.json row 1") as refused:
         read_bundle("odd.zip", bundle)
     assert message in str(refused.value)
 

@@ -10,13 +10,14 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from kiosk.domain.exchange.columns import MANIFEST, SIGNATURE, VISITS_JSON
 from kiosk.domain.exchange.files import file_entry, zip_bytes
 from kiosk.domain.exchange.signing import public_text, signature_member
 from kiosk.domain.exchange.verify import bundle_members
 from kiosk.models import Event
+from tests.support.centre_state import centre_state
 from tests.support.venue_day import VENUE_KEY, VENUE_NAME, VENUE_PUBLIC, venue_bundle
 
 TABLES = (
@@ -47,20 +48,7 @@ def centre(tmp_path, kiosk_command):
 
 
 def state(url: str) -> dict[str, tuple[int, str]]:
-    """Each table's row count and the SHA-256 of its rows."""
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            result = {}
-            for table in TABLES:
-                rows = connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
-                digest = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
-                result[table] = (len(rows), digest)
-            return result
-    finally:
-        engine.dispose()
+    return centre_state(url, TABLES)
 
 
 def refused(centre, tmp_path, data: bytes, reason: str, *options: str) -> None:

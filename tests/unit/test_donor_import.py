@@ -161,7 +161,11 @@ def test_each_bad_row_is_reported_on_its_line_and_the_good_ones_are_kept(session
     assert len(report.problems) == 1
     assert report.problems[0].line == 3
     assert report.problems[0].message.startswith(message)
-    assert donor(session, "AB123456") is None
+    # A deferral is never lost to a refused row: the row's line says it is kept (issue 13).
+    kept = report.problems[0].message.endswith("its deferral (permanent) is kept for CIN AB123456")
+    assert kept == (message == "deferral_reason: longer than")
+    stored = donor(session, "AB123456")
+    assert stored is None if not kept else stored.deferred_permanently
 
 
 def test_a_row_with_several_mistakes_lists_them_all_on_one_line(session):
@@ -371,3 +375,49 @@ def test_reading_alone_touches_no_database():
     assert [row.cin for row in rows] == ["AB123456"]
     assert problems == [RowProblem(3, problems[0].message)]
     assert problems[0].message.startswith("cin: not a CIN")
+
+
+# --- a deferral is never lost to a refused row (issue 13) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("known", "expected_names"),
+    [(False, ("", "Ait Ali")), (True, ("Aïcha", "Ait Ali"))],
+    ids=["unknown-here", "known-here"],
+)
+def test_a_refused_row_keeps_its_deferral_and_says_so(session, known, expected_names):
+    if known:
+        run(session, f"{HEADER}\nUC4321,Ait Ali,Aïcha,F,1948-12-01,,,,no,\n")
+    refused = "UC4321,Ait Ali,A1cha,F,1948-12-01,,,,yes,hepatitis"
+    report = run(session, f"{HEADER}\n{refused}\n", now=LATER)
+    assert report.problems == [
+        RowProblem(
+            2,
+            "first_name: has digits in it; its deferral (permanent, hepatitis) is kept for CIN "
+            "UC4321",
+        )
+    ]
+    aicha = donor(session, "UC4321")
+    assert (aicha.deferred_permanently, aicha.deferral_reason) == (True, "hepatitis")
+    assert (aicha.first_name, aicha.last_name) == expected_names  # the refused name never stored
+
+
+def test_a_refused_row_without_a_readable_cin_or_birth_date_keeps_nothing(session):
+    report = run(session, f"{HEADER}\nUC4321,Ait Ali,A1cha,F,19-12-01,,,,yes,hepatitis\n")
+    assert "is kept" not in report.problems[0].message
+    assert donor_count(session) == 0
+
+
+def test_a_deferral_of_a_cin_known_with_another_birth_date_is_kept_pending_review(session):
+    run(session, GOOD_FILE)
+    other = FATIMA.replace("1990-05-17", "1991-05-17").replace(",,,", ",2027-05-01,,tattoo")
+    report = run(session, f"{HEADER}\n{other}\n", now=LATER)
+    assert report.problems == [
+        RowProblem(
+            2,
+            "cin: known here with another birth date; not merged; its deferral (until "
+            "2027-05-01, tattoo) is kept on this CIN's record, pending review",
+        )
+    ]
+    fatima = donor(session, "AB123456")
+    assert (fatima.birth_date, fatima.deferred_until) == (date(1990, 5, 17), date(2027, 5, 1))

@@ -47,3 +47,17 @@ def test_a_column_has_one_kind():
 )
 def test_one_schema_version_check(version, problem):
     assert columns.schema_version_problem(version, "visits.json") == problem
+
+
+def test_every_visit_column_points_to_the_venue_rule_that_checks_it():
+    assert set(columns.VENUE_RULE) == set(columns.VISIT_COLUMNS)
+    assert set(columns.VISIT_COLUMNS) <= set(columns.WHAT)
+    assert set(columns.EVENT_COLUMNS) - {"campaign_date", "queue_number"} <= set(columns.WHAT)
+
+
+def test_the_actions_the_centre_takes_are_those_a_venue_writes():
+    from kiosk.domain.journey import TRANSITIONS
+
+    assert set(TRANSITIONS) <= columns.EVENT_ACTIONS
+    assert {"register", "correct_donation", "export", "reprint_ticket"} <= columns.EVENT_ACTIONS
+    assert "staff_add" not in columns.EVENT_ACTIONS  # an account change is no campaign's

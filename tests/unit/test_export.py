@@ -182,6 +182,7 @@ def test_the_json_has_json_types(campaign_id):
         "site": "Khénifra",
         "date": "2026-11-24",
         "regional_centre": "CRTS Meknès",
+        "bag_numbers": "any",
     }
     fatima, youssef, _ = document["visits"]
     assert fatima["queue_number"] == 1 and fatima["age"] == 36 and fatima["first_time"] is True

@@ -24,17 +24,26 @@ import hashlib
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.audit import purging_audit_log
 from kiosk.db import write_transaction
+from kiosk.domain import names
 from kiosk.domain.audit_events import audit_event
-from kiosk.domain.donor_history import NO_DEFERRAL, Deferral, add_history
+from kiosk.domain.din import parse_policy
+from kiosk.domain.donor_history import (
+    NO_DEFERRAL,
+    Deferral,
+    add_history,
+    deferral_of,
+    stronger,
+)
 from kiosk.domain.exchange import columns
 from kiosk.domain.exchange.columns import (
     EVENT_COLUMNS,
@@ -42,17 +51,21 @@ from kiosk.domain.exchange.columns import (
     MANIFEST,
     VISIT_COLUMNS,
     VISITS_JSON,
+    BundleDay,
+    ValueRefused,
+    check_event,
+    check_visit,
     schema_version_problem,
+    shown,
 )
 from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from kiosk.domain.exchange.files import csv_bytes, csv_value
 from kiosk.domain.exchange.signing import Signer
 from kiosk.domain.exchange.trust import ACCEPT_UNSIGNED, judge
 from kiosk.domain.exchange.verify import (
-    BundleProblem,
-    bundle_members,
+    MALFORMED,
+    checked_bundle,
     load_bounded_json,
-    verify_bundle,
     visits_json_problem,
 )
 from kiosk.models import (
@@ -60,6 +73,7 @@ from kiosk.models import (
     Desk,
     Donation,
     Donor,
+    Event,
     ImportedBundle,
     Screening,
     Visit,
@@ -87,10 +101,14 @@ class Bundle:
     visits: list[dict[str, Any]]
     events: list[dict[str, Any]]
     signer: Signer | None = None  # whose key signed the manifest (verified); None: unsigned
-    sha256: str = ""  # of the whole ZIP file, for the audit line of an unsigned bundle
+    sha256: str = ""  # of the whole ZIP file, for the audit lines (unsigned, replaced)
+    files: int = 0  # files checked against the manifest
+    encrypted: bool = False
+    day: BundleDay | None = None
+    unread: tuple[list[Any], bytes] | None = None  # visits.json's rows, events.csv: not read yet
 
 
-@dataclass(frozen=True)
+@dataclass
 class CinConflict:
     cin: str
     campaign_code: str
@@ -98,13 +116,48 @@ class CinConflict:
     queue_number: int
     known_birth_date: date
     bundle_birth_date: date
+    deferral_pending: str | None = None  # the visit's deferral, carried onto the CIN's record
 
     def describe(self) -> str:
-        return (
+        line = (
             f"conflict: CIN {self.cin} ({self.campaign_code}, {self.day}, number "
             f"{self.queue_number}) is known with birth date {self.known_birth_date}, the bundle "
             f"says {self.bundle_birth_date}; imported as a separate donor, the CIN kept on the "
             "visit for checking"
+        )
+        if self.deferral_pending:
+            line += (
+                f"; deferral pending review: deferred {self.deferral_pending} at this visit, "
+                f"carried onto CIN {self.cin}'s record (the stronger deferral kept)"
+            )
+        return line
+
+
+@dataclass(frozen=True)
+class DetailsKept:
+    """A known donor (same CIN and birth date) whose visit gives other details: names, sex and
+    blood group of the centre's record are kept and reported for checking (a bundle cannot
+    rename a donor); phone and category follow the donor's most recent visit, reported."""
+
+    cin: str
+    campaign_code: str
+    day: date
+    queue_number: int
+    kept: tuple[str, ...]
+    updated: tuple[str, ...]
+
+    def describe(self) -> str:
+        parts = []
+        if self.kept:
+            parts.append(
+                f"the bundle's {', '.join(self.kept)} differ from the centre's record, which is "
+                "kept, for checking"
+            )
+        if self.updated:
+            parts.append(f"{', '.join(self.updated)} updated from this visit")
+        return (
+            f"details: CIN {self.cin} ({self.campaign_code}, {self.day}, number "
+            f"{self.queue_number}): {'; '.join(parts)}"
         )
 
 
@@ -121,42 +174,72 @@ class BundleImport:
     known_donors: int = 0  # visits of a donor already known here (merged by CIN)
     without_cin: int = 0  # visits of a donor with no CIN: a donor record each, never merged
     conflicts: list[CinConflict] = field(default_factory=list)
+    details: list[DetailsKept] = field(default_factory=list)
     already_imported_at: datetime | None = None
+    replaced: Replacement | None = None  # what --replace changed
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_bundle(name: str, data: bytes, passphrase: str | None = None) -> Bundle:
-    """Checks the bundle against its manifest, then reads its visits and audit log; ImportRefused
-    for anything that is not a whole bundle this version of Nabd understands."""
-    report = verify_bundle(data, passphrase)
+def read_bundle(
+    name: str, data: bytes, passphrase: str | None = None, *, rows: bool = True
+) -> Bundle:
+    """Checks the bundle against its manifest, then (`rows`) reads its visits and audit log
+    through the venue's own rules (columns.py); ImportRefused, one line naming the member, the
+    row and the field, for anything that is not a whole bundle a venue could have made.
+    Without `rows`, `import_bundles` reads them once the bundle's signer is known trusted."""
+    report, members = checked_bundle(data, passphrase)
     if not report.ok:
         more = len(report.problems) - 1
         raise ImportRefused(report.problems[0] + (f" (and {more} more problems)" if more else ""))
     try:
-        members = bundle_members(data, passphrase)
-    except BundleProblem as problem:
-        raise ImportRefused(str(problem)) from None
-    manifest = json.loads(members[MANIFEST].decode("utf-8"))
+        manifest = json.loads(members[MANIFEST].decode("utf-8"))
+    except ValueError as error:  # checked already: never expected
+        raise ImportRefused(f"{MANIFEST} is not valid JSON ({error})") from None
     for needed in (VISITS_JSON, EVENTS_CSV):
         if needed not in manifest["files"]:
             raise ImportRefused(f"the bundle has no {needed}")
     visits_document = _json_object(members[VISITS_JSON], VISITS_JSON)
     _check_version(visits_document.get("schema_version"), VISITS_JSON)
     campaign = _campaign_summary(manifest.get("campaign"))
+    generated_at = _moment(manifest.get("generated_at"), "the manifest's generated_at")
+    day = BundleDay(
+        campaign["code"],
+        date.fromisoformat(campaign["date"]),
+        generated_at,
+        campaign["bag_numbers"],
+    )
     visits = visits_document.get("visits")
     if not isinstance(visits, list):
         raise ImportRefused(f"{VISITS_JSON} holds no list of visits")
-    return Bundle(
+    bundle = Bundle(
         name=name,
         manifest_sha256=hashlib.sha256(members[MANIFEST]).hexdigest(),
         campaign=campaign,
-        generated_at=_moment(manifest.get("generated_at"), "the manifest's generated_at"),
-        visits=[_visit_row(index, row, campaign["code"]) for index, row in enumerate(visits, 1)],
-        events=_event_rows(members[EVENTS_CSV]),
+        generated_at=generated_at,
+        visits=[],
+        events=[],
         signer=report.signer,
         sha256=hashlib.sha256(data).hexdigest(),
+        files=report.files,
+        encrypted=report.encrypted,
+        day=day,
+        unread=(visits, members[EVENTS_CSV]),
+    )
+    return with_rows(bundle) if rows else bundle
+
+
+def with_rows(bundle: Bundle) -> Bundle:
+    """The bundle with its visits and events read through the venue's rules (once)."""
+    if bundle.unread is None:
+        return bundle
+    visits, events = bundle.unread
+    return replace(
+        bundle,
+        visits=[_visit_row(index, row, bundle.day) for index, row in enumerate(visits, 1)],
+        events=_event_rows(events, bundle.day),
+        unread=None,
     )
 
 
@@ -166,7 +249,7 @@ def _json_object(content: bytes, name: str) -> dict[str, Any]:
         raise ImportRefused(problem)
     try:
         document = load_bounded_json(content)
-    except (ValueError, RecursionError) as error:
+    except MALFORMED as error:
         raise ImportRefused(f"{name} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise ImportRefused(f"{name} is not a JSON object")
@@ -183,13 +266,36 @@ def _campaign_summary(summary: Any) -> dict[str, str]:
     keys = ("code", "name", "site", "date", "regional_centre")
     if not isinstance(summary, dict) or not all(isinstance(summary.get(k), str) for k in keys):
         raise ImportRefused("the manifest's campaign lacks its code, name, site, date or centre")
+    campaign = {key: summary[key] for key in keys}
     if not summary["code"].strip():
         raise ImportRefused("the manifest's campaign has no code")
-    return {key: summary[key] for key in keys}
+    for key, longest in (("code", 40), ("name", 200), ("site", 200), ("regional_centre", 200)):
+        value = campaign[key]
+        try:
+            clean = names.clean(value, longest)
+        except names.NameProblem:
+            clean = None
+        if clean != value:
+            raise ImportRefused(
+                f"the manifest's campaign {key}: {shown(value)} is not one a venue makes"
+            )
+    try:
+        date.fromisoformat(campaign["date"])
+    except ValueError:
+        raise ImportRefused(
+            f"the manifest's campaign date: {shown(campaign['date'])} is not a date"
+        ) from None
+    # Older bundles do not say how the campaign checked its bag numbers: as "any" does.
+    policy = summary.get("bag_numbers", "any")
+    try:
+        campaign["bag_numbers"] = parse_policy(policy if isinstance(policy, str) else "")
+    except ValueError as error:
+        raise ImportRefused(f"the manifest's campaign bag_numbers: {error}") from None
+    return campaign
 
 
-def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
-    where = f"{VISITS_JSON}, visit {index}"
+def _visit_row(index: int, row: Any, day: BundleDay) -> dict[str, Any]:
+    where = f"{VISITS_JSON} row {index}"
     if not isinstance(row, dict):
         raise ImportRefused(f"{where} is not a JSON object")
     missing = [column for column in VISIT_COLUMNS if column not in row]
@@ -198,13 +304,17 @@ def _visit_row(index: int, row: Any, campaign_code: str) -> dict[str, Any]:
     typed = {column: _typed(column, row[column], where) for column in VISIT_COLUMNS}
     for column in columns.REQUIRED:
         if typed[column] is None:
-            raise ImportRefused(f"{where}: {column} is empty")
-    if typed["campaign_code"] != campaign_code:
-        raise ImportRefused(f"{where} belongs to campaign {typed['campaign_code']}")
+            raise ImportRefused(f"{where}, {column}: empty")
     if typed["decision"] is not None:
         _require(typed, columns.SCREENING_NEEDS, f"{where} (screened)")
     if typed["donation_outcome"] is not None:
         _require(typed, columns.DONATION_NEEDS, f"{where} (donation)")
+    try:
+        check_visit(typed, day)
+    except ValueRefused as refused:
+        raise ImportRefused(f"{where}, {refused}") from None
+    except MALFORMED as error:  # a value the rules could not even compare
+        raise ImportRefused(f"{where}: a value no venue makes ({type(error).__name__})") from None
     return typed
 
 
@@ -238,16 +348,21 @@ def _typed(column: str, value: Any, where: str) -> Any:
         text = _text(value)
         choices = columns.CHOICES.get(column)
         if choices is not None and text not in choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{shown(text)} is not one of {', '.join(choices)}")
         return text
-    except ValueError as error:
-        raise ImportRefused(f"{where}: {column}: {error}") from None
+    except (ValueError, OverflowError) as error:
+        raise ImportRefused(f"{where}, {column}: {error}") from None
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("not text")
+    if len(value) > _TEXT_MAX_LENGTH:
+        raise ValueError(f"longer than {_TEXT_MAX_LENGTH} characters")
     return value
+
+
+_TEXT_MAX_LENGTH = 1000  # no value of a row is longer (a note); the rules say more
 
 
 def _moment(value: Any, what: str) -> datetime:
@@ -264,10 +379,16 @@ def _aware_time(value: Any) -> datetime:
         raise ValueError("not a time with its UTC offset") from None
     if moment.tzinfo is None:
         raise ValueError("a time without its UTC offset")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("not a time with its UTC offset") from None
     return moment
 
 
-def _event_rows(content: bytes) -> list[dict[str, Any]]:
+def _event_rows(content: bytes, day: BundleDay | None = None) -> list[dict[str, Any]]:
+    """events.csv's rows, typed, and checked against the venue's rules when `day` is given (an
+    import always gives it; without it, only the CSV and the kinds are read)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -279,30 +400,46 @@ def _event_rows(content: bytes) -> list[dict[str, Any]]:
             raise ImportRefused(
                 f"{EVENTS_CSV} does not have the columns {', '.join(EVENT_COLUMNS)}"
             )
-        return [_event_row(line, fields) for line, fields in enumerate(reader, 2)]
+        return [_event_row(line, fields, day) for line, fields in enumerate(reader, 2)]
     except csv.Error as error:
         raise ImportRefused(f"{EVENTS_CSV} is not readable CSV ({error})") from None
 
 
-def _event_row(line: int, fields: list[str]) -> dict[str, Any]:
-    where = f"{EVENTS_CSV}, line {line}"
+def _event_row(line: int, fields: list[str], day: BundleDay | None) -> dict[str, Any]:
+    where = f"{EVENTS_CSV} line {line}"
     if len(fields) != len(EVENT_COLUMNS):
         raise ImportRefused(f"{where}: {len(fields)} values for {len(EVENT_COLUMNS)} columns")
     row: dict[str, Any] = {
         column: csv_value(value) or None
         for column, value in zip(EVENT_COLUMNS, fields, strict=True)
     }
-    if row["at"] is None or row["action"] is None or row["actor"] is None:
-        raise ImportRefused(f"{where}: at, actor and action are needed")
-    row["at"] = _moment(row["at"], f"{where}: at")
+    for column in ("at", "actor", "action"):
+        if row[column] is None:
+            raise ImportRefused(f"{where}, {column}: empty")
+    row["at"] = _moment(row["at"], f"{where}, at")
     try:
         if row["campaign_date"] is not None:
-            row["campaign_date"] = date.fromisoformat(row["campaign_date"])
+            row["campaign_date"] = _event_date(row["campaign_date"])
         if row["queue_number"] is not None:
-            row["queue_number"] = int(row["queue_number"])
-    except ValueError as error:
-        raise ImportRefused(f"{where}: {error}") from None
+            row["queue_number"] = _event_number(row["queue_number"])
+        if day is not None:
+            check_event(row, day)
+    except ValueRefused as refused:
+        raise ImportRefused(f"{where}, {refused}") from None
     return row
+
+
+def _event_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueRefused("campaign_date", f"{shown(text)} is not a date") from None
+
+
+def _event_number(text: str) -> int:
+    if not (text.isascii() and text.isdecimal() and len(text) <= 6):
+        raise ValueRefused("queue_number", f"{shown(text)} is not a queue number")
+    return int(text)
 
 
 # --- importing ----------------------------------------------------------------------------------
@@ -314,18 +451,22 @@ def import_bundles(
     now: datetime,
     *,
     accept_unsigned: bool = False,
+    replace: bool = False,
     actor: str = "centre",
     device: str = "cli",
 ) -> list[BundleImport]:
     """Imports the bundles in one transaction: all of them, or (ImportRefused) none. Each must be
     signed by a venue on the centre's trust list; an unsigned one goes in only with
-    `accept_unsigned`, audited with the SHA-256 of its ZIP file."""
+    `accept_unsigned`, audited with the SHA-256 of its ZIP file. With `replace`, a bundle of a
+    day imported already from another bundle replaces that import (audited), never lowering a
+    deferral; without it, such a bundle is refused."""
     reports = []
     with write_transaction(session):
         for bundle in bundles:
             try:
                 _check_trust(session, bundle, now, accept_unsigned, actor, device)
-                reports.append(_import_one(session, bundle, now))
+                who = (actor, device) if replace else None
+                reports.append(_import_one(session, with_rows(bundle), now, who))
             except ImportRefused as refused:
                 raise ImportRefused(f"{bundle.name}: {refused}") from None
             except (IntegrityError, DataError) as error:  # a value the database will not take
@@ -352,23 +493,20 @@ def _check_trust(
         session.add(audit_event(now, actor, device, ACCEPT_UNSIGNED, detail=json.dumps(detail)))
 
 
-def _refuse_a_day_already_here(session: Session, bundle: Bundle, day: date) -> None:
-    """A campaign day goes in once, whatever the numbers of a second bundle for it."""
-    earlier = session.scalar(
+def _earlier_import(session: Session, bundle: Bundle, day: date) -> ImportedBundle | None:
+    """The latest import of this campaign day from another bundle, if any."""
+    return session.scalar(
         select(ImportedBundle)
         .join(Campaign, ImportedBundle.campaign_id == Campaign.id)
         .where(Campaign.code == bundle.campaign["code"], ImportedBundle.day == day)
+        .order_by(ImportedBundle.imported_at.desc(), ImportedBundle.id.desc())
         .limit(1)
     )
-    if earlier is not None:
-        when = earlier.imported_at.isoformat(timespec="seconds")
-        raise ImportRefused(
-            f"{bundle.campaign['code']} {day} was imported already (on {when}) from another "
-            "bundle; a day goes in once"
-        )
 
 
-def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport:
+def _import_one(
+    session: Session, bundle: Bundle, now: datetime, replacing: tuple[str, str] | None
+) -> BundleImport:
     day = date.fromisoformat(bundle.campaign["date"])
     report = BundleImport(bundle.name, bundle.campaign["code"], day)
     known = session.scalar(
@@ -377,12 +515,20 @@ def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport
     if known is not None:
         report.already_imported_at = known.imported_at
         return report
-    _refuse_a_day_already_here(session, bundle, day)
+    earlier = _earlier_import(session, bundle, day)
+    if earlier is not None and replacing is None:
+        when = earlier.imported_at.isoformat(timespec="seconds")
+        raise ImportRefused(
+            f"{bundle.campaign['code']} {day} was imported already (on {when}) from another "
+            "bundle; a day goes in once (a corrected re-export replaces it with --replace)"
+        )
     campaign = _campaign(session, bundle)
+    if earlier is not None:
+        report.replaced = _take_out_day(session, campaign, bundle, day, earlier)
     _refuse_visits_already_here(session, campaign, bundle)
     _refuse_bags_already_here(session, bundle)
     visits = _import_visits(session, campaign, bundle, report)
-    report.events = _import_events(session, campaign, bundle, visits)
+    report.events = _import_events(session, campaign, bundle, visits, report.replaced is not None)
     session.add(
         ImportedBundle(
             manifest_sha256=bundle.manifest_sha256,
@@ -397,8 +543,192 @@ def _import_one(session: Session, bundle: Bundle, now: datetime) -> BundleImport
             imported_at=now,
         )
     )
+    if report.replaced is not None and replacing is not None:
+        session.add(_replace_event(bundle, day, report.replaced, now, *replacing))
     session.flush()  # what the database refuses is refused here, for this bundle
     return report
+
+
+# --- replacing a day already imported -----------------------------------------------------------
+
+REPLACE_ACTION = "central_replace"
+
+
+@dataclass(frozen=True)
+class KeptDeferral:
+    """A deferral of the earlier import that the new bundle drops or shortens: it stays on the
+    donor's record (history only grows)."""
+
+    queue_number: int
+    cin: str | None
+    earlier: str  # "permanent (infection_risk)", "until 2027-02-22 (low_hemoglobin)"
+    now: str  # what the new bundle says: "none", "eligible", "until …", "no such visit"
+
+    def describe(self) -> str:
+        who = f"CIN {self.cin}" if self.cin else "a donor without CIN"
+        return (
+            f"deferral kept: number {self.queue_number} ({who}) was deferred {self.earlier} in "
+            f"the earlier import, the new bundle says {self.now}; the deferral stays on the "
+            "donor's record"
+        )
+
+
+@dataclass
+class Replacement:
+    earlier_manifest_sha256: str
+    earlier_imported_at: datetime
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    donations: tuple[int, int] = (0, 0)  # before, after
+    deferrals: tuple[int, int] = (0, 0)
+    kept: list[KeptDeferral] = field(default_factory=list)
+
+    def describe(self) -> str:
+        when = self.earlier_imported_at.isoformat(timespec="seconds")
+        return (
+            f"replaces the import of {when} (manifest {self.earlier_manifest_sha256[:12]}): "
+            f"visits {self.added} added, {self.removed} removed, {self.changed} changed; "
+            f"donations {self.donations[0]} -> {self.donations[1]}; "
+            f"deferrals {self.deferrals[0]} -> {self.deferrals[1]}"
+        )
+
+
+def _take_out_day(
+    session: Session, campaign: Campaign, bundle: Bundle, day: date, earlier: ImportedBundle
+) -> Replacement:
+    """Removes the visits of `day` (their records and their copies of the venue's log lines)
+    that an earlier import brought, and says what the new bundle changes. Donor records stay,
+    with all they learnt: a deferral is never lowered by a replacement."""
+    old = session.scalars(
+        select(Visit).where(Visit.campaign_id == campaign.id, Visit.queue_day == day)
+    ).all()
+    before = {visit.queue_number: _visit_summary_of(visit) for visit in old}
+    after = {
+        row["queue_number"]: _row_summary(row)
+        for row in bundle.visits
+        if row["campaign_date"] == day
+    }
+    change = Replacement(earlier.manifest_sha256, earlier.imported_at)
+    change.added = len(after.keys() - before.keys())
+    change.removed = len(before.keys() - after.keys())
+    change.changed = sum(1 for n in before.keys() & after.keys() if before[n] != after[n])
+    change.donations = (
+        sum(1 for s in before.values() if s.outcome is not None),
+        sum(1 for s in after.values() if s.outcome is not None),
+    )
+    change.deferrals = (
+        sum(1 for s in before.values() if s.deferral.permanent or s.deferral.until),
+        sum(1 for s in after.values() if s.deferral.permanent or s.deferral.until),
+    )
+    for number, summary in sorted(before.items()):
+        kept = _kept_deferral(number, summary, after.get(number))
+        if kept is not None:
+            change.kept.append(kept)
+    ids = [visit.id for visit in old]
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        with purging_audit_log(session):
+            session.execute(delete(Event).where(Event.visit_id.in_(batch)))
+        session.execute(delete(Screening).where(Screening.visit_id.in_(batch)))
+        session.execute(delete(Donation).where(Donation.visit_id.in_(batch)))
+        session.execute(delete(Visit).where(Visit.id.in_(batch)))
+    session.expire_all()  # the objects of the rows just removed
+    return change
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What a replacement compares of a visit."""
+
+    cin: str | None
+    names: tuple[str, str]
+    stage: str
+    decision: str | None
+    deferral: Deferral
+    outcome: str | None
+    bag: str | None
+    volume: int | None
+
+
+def _visit_summary_of(visit: Visit) -> _Summary:
+    screening, donation = visit.screening, visit.donation
+    decision = screening.decision if screening else None
+    return _Summary(
+        visit.donor.cin or visit.cin_conflict,
+        (visit.donor.last_name, visit.donor.first_name),
+        visit.stage,
+        decision,
+        _deferral(
+            decision,
+            screening.deferral_until if screening else None,
+            screening and screening.deferral_reason,
+        ),
+        donation.outcome if donation else None,
+        donation.bag_number if donation else None,
+        donation.volume_ml if donation else None,
+    )
+
+
+def _row_summary(row: Mapping[str, Any]) -> _Summary:
+    return _Summary(
+        row["donor_cin"],
+        (row["last_name"], row["first_name"]),
+        row["stage_final"],
+        row["decision"],
+        _deferral(row["decision"], row["deferral_until"], row["deferral_reason"]),
+        row["donation_outcome"],
+        row["bag_number"],
+        row["volume_ml"],
+    )
+
+
+def _deferral(decision: str | None, until: date | None, reason: str | None) -> Deferral:
+    if decision == "deferred_permanent":
+        return Deferral(True, None, reason)
+    if decision == "deferred_temporary":
+        return Deferral(False, until, reason)
+    return NO_DEFERRAL
+
+
+def _kept_deferral(number: int, earlier: _Summary, new: _Summary | None) -> KeptDeferral | None:
+    if earlier.deferral == NO_DEFERRAL:
+        return None
+    if new is not None and stronger(new.deferral, earlier.deferral) == new.deferral:
+        return None  # as strong or stronger now
+    if new is None:
+        now = "there is no such visit"
+    elif new.deferral == NO_DEFERRAL:
+        now = new.decision or "no decision"
+    else:
+        now = _worded(new.deferral)
+    return KeptDeferral(number, earlier.cin, _worded(earlier.deferral), now)
+
+
+def _worded(deferral: Deferral) -> str:
+    what = "permanently" if deferral.permanent else f"until {deferral.until}"
+    return f"{what} ({deferral.reason})" if deferral.reason else what
+
+
+def _replace_event(
+    bundle: Bundle, day: date, change: Replacement, now: datetime, actor: str, device: str
+) -> Event:
+    detail = {
+        "bundle": bundle.name,
+        "sha256": bundle.sha256,
+        "manifest_sha256": bundle.manifest_sha256,
+        "replaced_manifest_sha256": change.earlier_manifest_sha256,
+        "campaign": bundle.campaign["code"],
+        "day": day.isoformat(),
+        "visits_added": change.added,
+        "visits_removed": change.removed,
+        "visits_changed": change.changed,
+        "deferrals_kept": len(change.kept),
+    }
+    return audit_event(now, actor, device, REPLACE_ACTION, detail=json.dumps(detail))
+
+
+# --- the campaign, the visits, their donors -----------------------------------------------------
 
 
 def _campaign(session: Session, bundle: Bundle) -> Campaign:
@@ -416,6 +746,7 @@ def _campaign(session: Session, bundle: Bundle) -> Campaign:
             regional_centre=summary["regional_centre"],
             starts_on=min(days),
             ends_on=max(days),
+            bag_numbers=summary["bag_numbers"],
             status="closed",
             opened_at=first_registration,
         )
@@ -486,9 +817,10 @@ def _import_visits(
             stage=row["stage_final"],
             stage_changed_at=last_event_at.get(key, row["registered_at"]),
             registered_at=row["registered_at"],
+            called_at=row["called_interview_at"],
             request_id=_request_id(campaign.code, *key),
             language="",
-            cin_conflict=conflict,
+            cin_conflict=conflict.cin if conflict else None,
         )
         session.add(visit)
         visits[key] = visit
@@ -500,8 +832,12 @@ def _import_visits(
         if row["donation_outcome"] is not None:
             session.add(_donation(visit, row))
             report.donations += 1
-        if conflict is None:
-            _add_history(donor, row)
+        _add_history(donor, row)
+        deferral = _deferral(row["decision"], row["deferral_until"], row["deferral_reason"])
+        if conflict is not None and deferral != NO_DEFERRAL:
+            # A deferral is never lost to a mistyped birth date: the CIN's record gets it too.
+            add_history(donors[conflict.cin], deferral=deferral)
+            conflict.deferral_pending = _worded(deferral)
     return visits
 
 
@@ -543,8 +879,8 @@ def _donation(visit: Visit, row: Mapping[str, Any]) -> Donation:
 
 def _donor_for(
     session: Session, row: Mapping[str, Any], donors: dict[str, Donor], report: BundleImport
-) -> tuple[Donor, str | None]:
-    """The donor of this visit, and the CIN in conflict if there is one."""
+) -> tuple[Donor, CinConflict | None]:
+    """The donor of this visit, and the CIN's conflict if there is one."""
     cin = row["donor_cin"]
     if cin is None:
         report.without_cin += 1
@@ -556,20 +892,20 @@ def _donor_for(
         return donor, None
     donors[cin] = donor
     if donor.birth_date != row["birth_date"]:
-        report.conflicts.append(
-            CinConflict(
-                cin,
-                row["campaign_code"],
-                row["campaign_date"],
-                row["queue_number"],
-                donor.birth_date,
-                row["birth_date"],
-            )
+        conflict = CinConflict(
+            cin,
+            row["campaign_code"],
+            row["campaign_date"],
+            row["queue_number"],
+            donor.birth_date,
+            row["birth_date"],
         )
-        return _new_donor(row, None), cin
+        report.conflicts.append(conflict)
+        return _new_donor(row, None), conflict
     report.known_donors += 1
-    if row["campaign_date"] >= _latest_visit_day(session, donor):
-        _set_details(donor, row)
+    details = _merge_details(donor, row, row["campaign_date"] >= _latest_visit_day(session, donor))
+    if details is not None:
+        report.details.append(details)
     return donor, None
 
 
@@ -581,39 +917,77 @@ def _latest_visit_day(session: Session, donor: Donor) -> date:
 
 
 def _new_donor(row: Mapping[str, Any], cin: str | None) -> Donor:
-    donor = Donor(cin=cin, birth_date=row["birth_date"], created_at=row["registered_at"])
-    _set_details(donor, row)
-    return donor
+    return Donor(
+        cin=cin,
+        birth_date=row["birth_date"],
+        created_at=row["registered_at"],
+        updated_at=row["registered_at"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        sex=row["sex"],
+        phone=row["phone"],
+        category=row["category"],
+        blood_group=row["declared_blood_group"],
+    )
 
 
-def _set_details(donor: Donor, row: Mapping[str, Any]) -> None:
-    donor.first_name = row["first_name"]
-    donor.last_name = row["last_name"]
-    donor.sex = row["sex"]
-    donor.phone = row["phone"]
-    donor.category = row["category"]
-    donor.updated_at = row["registered_at"]
-    if row["declared_blood_group"] is not None:
-        donor.blood_group = row["declared_blood_group"]
+# Who the donor is: the centre's record is kept against a bundle (reported); how to reach them
+# and their group follow their most recent visit.
+_IDENTITY = {"last_name": "last_name", "first_name": "first_name", "sex": "sex"}
+_CONTACT = {"phone": "phone", "category": "category"}
+
+
+def _merge_details(donor: Donor, row: Mapping[str, Any], latest: bool) -> DetailsKept | None:
+    kept = [
+        column
+        for column, attribute in _IDENTITY.items()
+        if getattr(donor, attribute) != row[column]
+    ]
+    group = row["declared_blood_group"]
+    if group is not None and donor.blood_group is not None and donor.blood_group != group:
+        kept.append("blood group")
+    updated = []
+    if latest:
+        for column, attribute in _CONTACT.items():
+            if getattr(donor, attribute) != row[column]:
+                setattr(donor, attribute, row[column])
+                updated.append(column)
+        if updated:
+            donor.updated_at = row["registered_at"]
+    if not kept and not updated:
+        return None
+    return DetailsKept(
+        donor.cin or "",
+        row["campaign_code"],
+        row["campaign_date"],
+        row["queue_number"],
+        tuple(kept),
+        tuple(updated),
+    )
 
 
 def _add_history(donor: Donor, row: Mapping[str, Any]) -> None:
-    """History only grows: a later donation, a stronger deferral."""
+    """History only grows (donor_history.py): a later donation, a stronger deferral, a blood
+    group where none was known."""
     if donor.blood_group is None and row["declared_blood_group"] is not None:
         donor.blood_group = row["declared_blood_group"]
     donated_on = row["campaign_date"] if row["donation_outcome"] in BLOOD_GIVEN else None
-    deferral = NO_DEFERRAL
-    if row["decision"] in ("deferred_permanent", "deferred_temporary"):
-        permanent = row["decision"] == "deferred_permanent"
-        until = None if permanent else row["deferral_until"]
-        deferral = Deferral(permanent, until, row["deferral_reason"])
+    deferral = _deferral(row["decision"], row["deferral_until"], row["deferral_reason"])
     add_history(donor, donated_on=donated_on, deferral=deferral)
 
 
 def _import_events(
-    session: Session, campaign: Campaign, bundle: Bundle, visits: Mapping[tuple[date, int], Visit]
+    session: Session,
+    campaign: Campaign,
+    bundle: Bundle,
+    visits: Mapping[tuple[date, int], Visit],
+    replacing: bool = False,
 ) -> int:
+    """The venue's log lines. On a replacement, the lines of no visit that the earlier import
+    brought are there already (a venue's log only grows): those are not added twice."""
     desks: dict[str, Desk] = {}
+    here = _visitless_events(session, campaign) if replacing else set()
+    added = 0
     for row in bundle.events:
         visit = None
         if row["queue_number"] is not None:
@@ -623,6 +997,8 @@ def _import_events(
                     f"{EVENTS_CSV}: an event of number {row['queue_number']} "
                     f"({row['campaign_date']}), a visit {VISITS_JSON} does not hold"
                 )
+        elif _event_key(row["at"], row["actor"], row["action"], row["detail"]) in here:
+            continue
         session.add(
             audit_event(
                 row["at"],
@@ -634,9 +1010,28 @@ def _import_events(
                 from_stage=row["from_stage"],
                 to_stage=row["to_stage"],
                 desk=_desk(session, row, desks),
+                detail=row["detail"],
             )
         )
-    return len(bundle.events)
+        added += 1
+    return added
+
+
+def _event_key(at: datetime, actor: str, action: str, detail: str | None) -> tuple:
+    return (at.astimezone(UTC).replace(tzinfo=None), actor, action, detail)
+
+
+def _visitless_events(session: Session, campaign: Campaign) -> set[tuple]:
+    rows = session.execute(
+        select(Event.at, Event.actor, Event.action, Event.detail).where(
+            Event.campaign_id == campaign.id, Event.visit_id.is_(None)
+        )
+    )
+    return {_event_key(_aware(at), actor, action, detail) for at, actor, action, detail in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _desk(session: Session, row: Mapping[str, Any], desks: dict[str, Desk]) -> Desk | None:
@@ -666,15 +1061,41 @@ class DonorList:
 
 
 def donor_list(session: Session) -> DonorList:
-    """Every donor with a CIN, in the CSV that `kiosk import donors` reads, ordered by CIN."""
+    """Every donor with a CIN, in the CSV that `kiosk import donors` reads, ordered by CIN. A
+    deferral recorded on a visit whose CIN was in conflict (the donor record of that visit has
+    no CIN) is listed on that CIN's row: the stronger deferral of the two."""
     donors = session.scalars(select(Donor).where(Donor.cin.is_not(None)).order_by(Donor.cin)).all()
     without = session.scalar(select(func.count(Donor.id)).where(Donor.cin.is_(None)))
-    rows = [_donor_list_row(donor) for donor in donors]
+    pending = _conflict_deferrals(session)
+    rows = [_donor_list_row(donor, pending.get(donor.cin, NO_DEFERRAL)) for donor in donors]
     return DonorList(csv_bytes(DONOR_LIST_COLUMNS, rows), len(rows), without)
 
 
-def _donor_list_row(donor: Donor) -> dict[str, Any]:
-    deferred = donor.deferred_permanently or donor.deferred_until is not None
+def _conflict_deferrals(session: Session) -> dict[str, Deferral]:
+    """The strongest deferral of the donor records of visits that wait with a conflicting CIN."""
+    found: dict[str, Deferral] = {}
+    rows = session.execute(
+        select(
+            Visit.cin_conflict,
+            Donor.deferred_permanently,
+            Donor.deferred_until,
+            Donor.deferral_reason,
+        )
+        .join(Donor, Visit.donor_id == Donor.id)
+        .where(
+            Visit.cin_conflict.is_not(None),
+            or_(Donor.deferred_permanently.is_(True), Donor.deferred_until.is_not(None)),
+        )
+    )
+    for cin, permanent, until, reason in rows:
+        deferral = Deferral(bool(permanent), None if permanent else until, reason)
+        found[cin] = stronger(found.get(cin, NO_DEFERRAL), deferral)
+    return found
+
+
+def _donor_list_row(donor: Donor, pending: Deferral = NO_DEFERRAL) -> dict[str, Any]:
+    deferral = stronger(deferral_of(donor), pending)
+    deferred = deferral.permanent or deferral.until is not None
     return {
         "cin": donor.cin,
         "last_name": donor.last_name,
@@ -683,9 +1104,9 @@ def _donor_list_row(donor: Donor) -> dict[str, Any]:
         "birth_date": donor.birth_date.isoformat(),
         "blood_group": donor.blood_group,
         "last_donation_date": donor.last_donation_on and donor.last_donation_on.isoformat(),
-        "deferred_until": donor.deferred_until and donor.deferred_until.isoformat(),
-        "deferred_permanently": bool(donor.deferred_permanently),
+        "deferred_until": deferral.until and deferral.until.isoformat(),
+        "deferred_permanently": deferral.permanent,
         # The list refuses a reason without a deferral: it would be read as a mistake.
-        "deferral_reason": donor.deferral_reason if deferred else None,
+        "deferral_reason": deferral.reason if deferred else None,
         "category": donor.category,
     }

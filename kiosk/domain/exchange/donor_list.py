@@ -11,6 +11,12 @@ How a row meets a donor already known here (same CIN):
   file replaces ours only when it is stronger (permanent over temporary, a later end over an
   earlier one), so an older file imported after the campaign cannot lift a deferral;
 - the category and the phone number are never touched.
+
+A deferral is never lost to a refused row: a row the checks refuse (a digit in a first name)
+whose CIN, birth date and deferral are readable still gives its deferral to the donor of that
+CIN here (a donor record is made for it if there is none, its refused values left empty for the
+kiosk to fill in), and the row's line says so. The same holds for a row whose CIN is known here
+with another birth date: the deferral is carried onto the CIN's record, pending review.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from kiosk.db import write_transaction
 from kiosk.domain.donor_history import Deferral, add_history
 from kiosk.domain.exchange.files import csv_value
 from kiosk.domain.validation import (
+    BLOOD_GROUPS,
     CATEGORIES,
     NAME_MAX_LENGTH,
     Invalid,
@@ -52,7 +59,6 @@ OPTIONAL_COLUMNS = (
     "deferral_reason",
     "category",
 )
-BLOOD_GROUPS = ("O+", "O-", "A+", "A-", "B+", "B-", "AB+", "AB-")
 YES_NO = {"yes": True, "1": True, "no": False, "0": False, "": False}
 DEFERRAL_REASON_MAX_LENGTH = 40
 NEW_DONOR_CATEGORY = "citizen"
@@ -87,6 +93,19 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
+class KeptDeferral:
+    """What a refused row still gives: its deferral, for the donor of its CIN."""
+
+    line: int
+    cin: str
+    birth_date: date
+    deferral: Deferral
+    last_name: str
+    first_name: str
+    sex: str
+
+
+@dataclass(frozen=True)
 class DonorRow:
     """One good row of the file, cleaned."""
 
@@ -105,7 +124,9 @@ class DonorRow:
 
 
 class _RowInvalid(ValueError):
-    pass
+    def __init__(self, message: str, unread: bool = False) -> None:
+        super().__init__(message)
+        self.unread = unread  # the row's cells could not even be told apart
 
 
 class _UnreadableCsv(ValueError):
@@ -129,35 +150,51 @@ def import_donors(
         line = error.object[: error.start].count(b"\n") + 1
         report.problems.append(RowProblem(line, "not UTF-8 text: save the file as CSV UTF-8"))
         return report
-    rows, report.problems = read_donor_rows(lines, now.date())
-    if rows:
+    rows, report.problems, deferrals = read_donor_rows(lines, now.date(), with_deferrals=True)
+    if rows or deferrals:
         with write_transaction(session):
             _store(session, rows, now, report)
+            _keep_deferrals(session, deferrals, now)
     report.problems.sort(key=lambda problem: problem.line)
     return report
 
 
-def read_donor_rows(lines: Iterable[str], today: date) -> tuple[list[DonorRow], list[RowProblem]]:
-    """The file's good rows and the problems of the others, without touching the database."""
+def read_donor_rows(lines: Iterable[str], today: date, *, with_deferrals: bool = False) -> Any:
+    """The file's good rows and the problems of the others, without touching the database;
+    with `with_deferrals`, also the deferrals the refused rows still give (KeptDeferral)."""
     lines = list(lines)
     header_line = lines[0].removeprefix("\ufeff") if lines else ""
     reader = csv.reader([header_line, *lines[1:]], delimiter=_delimiter_of(header_line))
     columns = [name.strip().lower() for name in next(reader, [])]
     header_problem = _header_problem(columns)
     if header_problem:
-        return [], [RowProblem(1, header_problem)]
+        return (
+            ([], [RowProblem(1, header_problem)], [])
+            if with_deferrals
+            else ([], [RowProblem(1, header_problem)])
+        )
 
     rows: list[DonorRow] = []
     problems: list[RowProblem] = []
+    kept: list[KeptDeferral] = []
     first_line_of_cin: dict[str, int] = {}
     try:
         for line, fields in _records(reader):
             if not any(value.strip() for value in fields):
                 continue
             try:
-                row = _clean_row(line, _by_column(columns, fields), today)
+                cells = _by_column(columns, fields)
+                row = _clean_row(line, cells, today)
             except _RowInvalid as invalid:
-                problems.append(RowProblem(line, str(invalid)))
+                deferral = _deferral_of_refused(line, cells, today) if cells_read(invalid) else None
+                message = str(invalid)
+                if deferral is not None:
+                    kept.append(deferral)
+                    message += (
+                        f"; its deferral ({_worded(deferral.deferral)}) is kept for CIN "
+                        f"{deferral.cin}"
+                    )
+                problems.append(RowProblem(line, message))
                 continue
             first_line = first_line_of_cin.setdefault(row.cin, line)
             if first_line != line:
@@ -166,7 +203,52 @@ def read_donor_rows(lines: Iterable[str], today: date) -> tuple[list[DonorRow], 
             rows.append(row)
     except _UnreadableCsv as unreadable:
         problems.append(RowProblem(unreadable.line, str(unreadable)))
-    return rows, problems
+    return (rows, problems, kept) if with_deferrals else (rows, problems)
+
+
+def cells_read(invalid: _RowInvalid) -> bool:
+    """Whether the row's cells were read (a row with too many values is not)."""
+    return not invalid.unread
+
+
+def _deferral_of_refused(line: int, cells: dict[str, str], today: date) -> KeptDeferral | None:
+    """The deferral a refused row still gives, when its CIN, birth date and deferral are
+    readable; its other values as far as they pass the checks (else empty)."""
+    try:
+        cin = _required_cin(cells.get("cin", ""), today)
+        birth_date = _birth_date(cells.get("birth_date", ""), today)
+        permanent = _yes_no(cells.get("deferred_permanently", ""))
+        until = _optional_date(cells.get("deferred_until", ""))
+    except ValueError:  # Invalid is a ValueError too
+        return None
+    if not permanent and until is None:
+        return None
+    try:
+        reason = _short_text(cells.get("deferral_reason", ""))
+    except ValueError:
+        reason = None
+    deferral = Deferral(True, None, reason) if permanent else Deferral(False, until, reason)
+
+    def checked(column: str, cleaner) -> str:
+        try:
+            return cleaner(cells.get(column, ""), today)
+        except ValueError:
+            return ""
+
+    return KeptDeferral(
+        line,
+        cin,
+        birth_date,
+        deferral,
+        checked("last_name", clean_name),
+        checked("first_name", clean_name),
+        checked("sex", clean_sex),
+    )
+
+
+def _worded(deferral: Deferral) -> str:
+    what = "permanent" if deferral.permanent else f"until {deferral.until}"
+    return f"{what}, {deferral.reason}" if deferral.reason else what
 
 
 def _read_lines(source: str | os.PathLike[str] | Iterable[str]) -> list[str]:
@@ -209,7 +291,9 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
 
 def _by_column(columns: list[str], fields: list[str]) -> dict[str, str]:
     if any(value.strip() for value in fields[len(columns) :]):
-        raise _RowInvalid(f"{len(fields)} values where the header has {len(columns)} columns")
+        raise _RowInvalid(
+            f"{len(fields)} values where the header has {len(columns)} columns", unread=True
+        )
     # A short row (trailing empty cells left out) reads as empty cells.
     cells = (fields + [""] * len(columns))[: len(columns)]
     return {name: csv_value(value) for name, value in zip(columns, cells, strict=True) if name}
@@ -340,14 +424,43 @@ def _store(session: Session, rows: list[DonorRow], now: datetime, report: Import
             session.add(_new_donor(row, now))
             report.added += 1
         elif donor.birth_date != row.birth_date:
-            report.problems.append(
-                RowProblem(row.line, "cin: known here with another birth date; not merged")
-            )
+            deferral = Deferral(row.deferred_permanently, row.deferred_until, row.deferral_reason)
+            message = "cin: known here with another birth date; not merged"
+            if deferral.permanent or deferral.until:
+                if add_history(donor, deferral=deferral):
+                    donor.updated_at = now
+                message += (
+                    f"; its deferral ({_worded(deferral)}) is kept on this CIN's record, "
+                    "pending review"
+                )
+            report.problems.append(RowProblem(row.line, message))
         elif _merge(donor, row):
             donor.updated_at = now
             report.updated += 1
         else:
             report.unchanged += 1
+
+
+def _keep_deferrals(session: Session, kept: list[KeptDeferral], now: datetime) -> None:
+    """The refused rows' deferrals, onto the donor of each CIN (made if there is none)."""
+    known = _donors_by_cin(session, [deferral.cin for deferral in kept])
+    for deferral in kept:
+        donor = known.get(deferral.cin)
+        if donor is None:
+            donor = known[deferral.cin] = Donor(
+                cin=deferral.cin,
+                first_name=deferral.first_name,
+                last_name=deferral.last_name,
+                sex=deferral.sex,
+                birth_date=deferral.birth_date,
+                phone=None,
+                category=NEW_DONOR_CATEGORY,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(donor)
+        if add_history(donor, deferral=deferral.deferral):
+            donor.updated_at = now
 
 
 def _donors_by_cin(session: Session, cins: list[str]) -> dict[str, Donor]:

@@ -24,13 +24,15 @@ from kiosk.models import Campaign, Desk, Donation, Donor, Event, Screening, Visi
 
 
 def campaign_summary(campaign: Campaign, day: date | None) -> dict[str, str]:
-    """`date` is the day exported, or the campaign's first day when all its days are."""
+    """`date` is the day exported, or the campaign's first day when all its days are;
+    `bag_numbers` how the campaign checks its bag numbers (din.py), for the centre's reader."""
     return {
         "code": campaign.code,
         "name": campaign.name,
         "site": campaign.site,
         "date": (day or campaign.starts_on).isoformat(),
         "regional_centre": campaign.regional_centre,
+        "bag_numbers": campaign.bag_numbers,
     }
 
 
