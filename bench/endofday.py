@@ -167,7 +167,7 @@ def _donor(serial: int, at: datetime) -> dict:
         "first_name": "Fatima" if serial % 2 else "يوسف",
         "last_name": "Zahra" if serial % 2 else "العلوي",
         "sex": "F" if serial % 3 else "M",
-        "birth_date": datetime(1960 + serial % 40, 1 + serial % 12, 1 + serial % 28).date(),
+        "birth_date": datetime(1965 + serial % 35, 1 + serial % 12, 1 + serial % 28).date(),
         "phone": f"+2126{serial:08d}",
         "category": ("civil_servant", "police", "auxiliary_forces", "citizen")[serial % 4],
         "created_at": at,
