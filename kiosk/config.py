@@ -23,7 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     "SQLALCHEMY_DATABASE_URI": "",
     "TIMEZONE": "Africa/Casablanca",
-    "LANGUAGES": ("ar", "fr"),
+    # Tamazight (zgh, Tifinagh) is for the donor's pages only: staff pages are in Arabic or French
+    # (kiosk/web/i18n.py, STAFF_LANGUAGES).
+    "LANGUAGES": ("ar", "fr", "zgh"),
     "DEFAULT_LOCALE": "fr",
     # Seconds without a touch before the kiosk goes back to its start page (ticket / wizard).
     "IDLE_SECONDS": 60,

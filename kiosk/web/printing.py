@@ -118,7 +118,7 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
             ]
         if screening.tell_reason and screening.deferral_reason:
             reason = DEFERRAL_REASON_LABELS[screening.deferral_reason]
-            texts.append(f"{gettext('Reason:')} {reason}")
+            texts.append(gettext("Reason: %(reason)s", reason=reason))
         return kind, texts
     if kind == THANKS_SLIP:
         again = next_donation_for(visit)
