@@ -13,9 +13,8 @@ import os
 import re
 import socket
 import threading
-from pathlib import Path
-
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -24,9 +23,9 @@ from babel.support import Translations
 from escpos.exceptions import ImageWidthError
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
+from kiosk.config import CHECKOUT
 from kiosk.printing.connection import PrinterSpecError, parse_printer, send, status_line
 from kiosk.printing.escpos_ticket import _dummy_for, escpos_bytes, qr_image, ticket_image
-from kiosk.config import CHECKOUT
 from kiosk.printing.layout import MOMENT, Layout
 from kiosk.printing.paper import PaperError, paper_for
 from kiosk.printing.text import FontError, Line, find_font, raqm_available, render_block, wrap
