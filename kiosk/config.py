@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # The same two in Arabic, for the Arabic pages (the ones above are the French names).
     "DEFAULT_CAMPAIGN_SITE_AR": "خنيفرة",
     "DEFAULT_REGIONAL_CENTRE_AR": "المركز الجهوي لتحاقن الدم بمكناس",
+    # And in Tamazight (Tifinagh), for the donor's pages in zgh.
+    "DEFAULT_CAMPAIGN_SITE_ZGH": "ⵅⵏⵉⴼⵔⴰ",
+    "DEFAULT_REGIONAL_CENTRE_ZGH": "ⴰⵎⵎⴰⵙ ⴰⵏⴰⵎⵏⴰⴹ ⵏ ⵓⵙⵏⴽⵛⵎ ⵏ ⵉⴷⴰⵎⵎⵏ ⵏ ⵎⴽⵏⴰⵙ",
     "WTF_CSRF_TIME_LIMIT": None,
     # Bodies over 1 MB get the kind 413 page before they are read: the largest real form (a
     # registration with every answer) is under 10 kB; the donor list is imported on the command
