@@ -40,6 +40,8 @@ kiosk/translations/%/LC_MESSAGES/messages.mo: kiosk/translations/%/LC_MESSAGES/m
 	$(BIN)/pybabel compile -d kiosk/translations -l $*
 
 # Re-extract the English msgids after changing templates or code, then translate the new entries.
+# `pybabel update` updates every catalogue under kiosk/translations: ar, fr and zgh (Tamazight,
+# whose staff-only entries may stay empty: tests/unit/test_zgh_catalogue.py checks the donor's).
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -w 100 -o kiosk/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching -w 100

@@ -23,7 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     "SQLALCHEMY_DATABASE_URI": "",
     "TIMEZONE": "Africa/Casablanca",
-    "LANGUAGES": ("ar", "fr"),
+    # Tamazight (zgh, Tifinagh) is for the donor's pages only: staff pages are in Arabic or French
+    # (kiosk/web/i18n.py, STAFF_LANGUAGES).
+    "LANGUAGES": ("ar", "fr", "zgh"),
     "DEFAULT_LOCALE": "fr",
     # Seconds without a touch before the kiosk goes back to its start page (ticket / wizard).
     "IDLE_SECONDS": 60,
@@ -45,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # The same two in Arabic, for the Arabic pages (the ones above are the French names).
     "DEFAULT_CAMPAIGN_SITE_AR": "خنيفرة",
     "DEFAULT_REGIONAL_CENTRE_AR": "المركز الجهوي لتحاقن الدم بمكناس",
+    # And in Tamazight (Tifinagh), for the donor's pages in zgh.
+    "DEFAULT_CAMPAIGN_SITE_ZGH": "ⵅⵏⵉⴼⵔⴰ",
+    "DEFAULT_REGIONAL_CENTRE_ZGH": "ⴰⵎⵎⴰⵙ ⴰⵏⴰⵎⵏⴰⴹ ⵏ ⵓⵙⵏⴽⵛⵎ ⵏ ⵉⴷⴰⵎⵎⵏ ⵏ ⵎⴽⵏⴰⵙ",
     "WTF_CSRF_TIME_LIMIT": None,
     # Bodies over 1 MB get the kind 413 page before they are read: the largest real form (a
     # registration with every answer) is under 10 kB; the donor list is imported on the command

@@ -29,10 +29,12 @@ def default_campaign(app: Flask) -> CampaignDetails:
         site_names={
             "ar": app.config["DEFAULT_CAMPAIGN_SITE_AR"],
             "fr": app.config["DEFAULT_CAMPAIGN_SITE"],
+            "zgh": app.config["DEFAULT_CAMPAIGN_SITE_ZGH"],
         },
         centre_names={
             "ar": app.config["DEFAULT_REGIONAL_CENTRE_AR"],
             "fr": app.config["DEFAULT_REGIONAL_CENTRE"],
+            "zgh": app.config["DEFAULT_REGIONAL_CENTRE_ZGH"],
         },
     )
 
@@ -58,6 +60,8 @@ def campaign_group() -> None:
 @click.option("--site-fr", default="", help="The site in French (French pages; else --site).")
 @click.option("--centre-ar", default=None, help="The centre in Arabic (else --centre).")
 @click.option("--centre-fr", default=None, help="The centre in French (else --centre).")
+@click.option("--site-zgh", default="", help="The site in Tamazight, Tifinagh (else --site).")
+@click.option("--centre-zgh", default=None, help="The centre in Tamazight (else --centre).")
 @click.option("--rules", type=click.Choice(TABLES), default="morocco", help="Eligibility table.")
 @click.option(
     "--bag-numbers",
@@ -73,6 +77,8 @@ def open_command(
     site_fr: str,
     centre_ar: str | None,
     centre_fr: str | None,
+    site_zgh: str,
+    centre_zgh: str | None,
     rules: str,
     bag_numbers: str,
 ) -> None:
@@ -86,6 +92,8 @@ def open_command(
         centre = app.config["DEFAULT_REGIONAL_CENTRE"]
         if centre_ar is None:
             centre_ar = app.config["DEFAULT_REGIONAL_CENTRE_AR"]
+        if centre_zgh is None:
+            centre_zgh = app.config["DEFAULT_REGIONAL_CENTRE_ZGH"]
     details = CampaignDetails(
         name=name,
         site=site,
@@ -93,8 +101,8 @@ def open_command(
         regional_centre=centre,
         rules=rules,
         bag_numbers=bag_numbers,
-        site_names={"ar": site_ar, "fr": site_fr},
-        centre_names={"ar": centre_ar or "", "fr": centre_fr or ""},
+        site_names={"ar": site_ar, "fr": site_fr, "zgh": site_zgh},
+        centre_names={"ar": centre_ar or "", "fr": centre_fr or "", "zgh": centre_zgh or ""},
     )
     campaign = open_campaign(db.session, details, app.config["CLOCK"]())
     click.echo(f"Open: {describe(campaign)}")

@@ -67,9 +67,10 @@ def desk_group() -> None:
 @click.option("--stage", required=True, type=click.Choice(DESK_STAGES))
 @click.option("--name-ar", default="", help="The desk in Arabic (Arabic pages and voice).")
 @click.option("--name-fr", default="", help="The desk in French, if not NAME.")
-def desk_add(name: str, stage: str, name_ar: str, name_fr: str) -> None:
+@click.option("--name-zgh", default="", help="The desk in Tamazight, Tifinagh (donor pages).")
+def desk_add(name: str, stage: str, name_ar: str, name_fr: str, name_zgh: str) -> None:
     """Add a desk."""
-    desk = add_desk(db.session, name, stage, {"ar": name_ar, "fr": name_fr})
+    desk = add_desk(db.session, name, stage, {"ar": name_ar, "fr": name_fr, "zgh": name_zgh})
     click.echo(f"Added desk {desk.name} ({desk.stage})")
 
 

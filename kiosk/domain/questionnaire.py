@@ -40,8 +40,18 @@ DATE_SUFFIX = "_date"
 
 _CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 _QUESTION_REQUIRED = {"code", "text_fr", "text_ar", "answer", "expected", "if_unexpected"}
-_QUESTION_OPTIONAL = {"only_for", "date_label_fr", "date_label_ar"}
+_QUESTION_OPTIONAL = {
+    "only_for",
+    "text_zgh",
+    "pictogram",
+    *{f"date_label_{x}" for x in ("fr", "ar", "zgh")},
+}
 _DATE_LABELS = {"date_label_fr", "date_label_ar"}
+# The languages a question is written in: French and Arabic always, Tamazight (Tifinagh) where
+# given (the shipped questionnaire has it for every question: tests/unit/test_zgh_catalogue.py).
+TEXT_LANGUAGES = ("fr", "ar", "zgh")
+# A pictogram is static/pictograms/<name>.svg.
+_PICTOGRAM = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 _REASON_KEYS = {
     "reason_fr": "donor_fr",
     "reason_ar": "donor_ar",
@@ -84,6 +94,16 @@ class Question:
     only_for: str | None = None  # "F": asked of women only
     date_label_fr: str = ""
     date_label_ar: str = ""
+    text_zgh: str = ""
+    date_label_zgh: str = ""
+    pictogram: str = ""  # static/pictograms/<pictogram>.svg, drawn beside the question
+
+    def text_in(self, language: str) -> str:
+        """The question in `language` ("ar", "fr", "zgh"); French where it has no such text."""
+        return getattr(self, f"text_{language}", "") or self.text_fr
+
+    def date_label_in(self, language: str) -> str:
+        return getattr(self, f"date_label_{language}", "") or self.date_label_fr
 
     @property
     def asks_date(self) -> bool:
@@ -175,6 +195,9 @@ def _question_from(raw: Any, where: str) -> Question:
     expected = _choice(raw, "expected", EXPECTED_ANSWERS, where)
     only_for = _choice(raw, "only_for", SEXES, where) if "only_for" in raw else None
     labels = _date_labels(raw, answer, where)
+    optional = {key: _text(raw, key, where) for key in ("text_zgh", "pictogram") if key in raw}
+    if "pictogram" in optional and not _PICTOGRAM.fullmatch(optional["pictogram"]):
+        raise ValueError(f"{where}: pictogram must be a file name in lower case, with hyphens")
     consequence = _consequence_from(raw["if_unexpected"], answer, where + ", if_unexpected")
     if (expected == "any") != (consequence.outcome == "none"):
         raise ValueError(f'{where}: expected "any" goes with outcome "none", and only with it')
@@ -185,13 +208,17 @@ def _question_from(raw: Any, where: str) -> Question:
         if_unexpected=consequence,
         only_for=only_for,
         **labels,
+        **optional,
     )
 
 
 def _date_labels(raw: dict[str, Any], answer: str, where: str) -> dict[str, str]:
     if answer == "yes_no_date":
-        return {key: _text(raw, key, where) for key in sorted(_DATE_LABELS)}
-    if _DATE_LABELS & set(raw):
+        labels = {key: _text(raw, key, where) for key in sorted(_DATE_LABELS)}
+        if "date_label_zgh" in raw:
+            labels["date_label_zgh"] = _text(raw, "date_label_zgh", where)
+        return labels
+    if (_DATE_LABELS | {"date_label_zgh"}) & set(raw):
         raise ValueError(f'{where}: date labels only go with answer "yes_no_date"')
     return {}
 

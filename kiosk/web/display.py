@@ -13,8 +13,9 @@ from kiosk.web.rendering import is_htmx, polled
 
 bp = Blueprint("display", __name__)
 
-# The announcement is spoken in both languages whatever the page shows.
-SPOKEN_LANGUAGES = ("ar", "fr")
+# The announcement is given in the three languages whatever the page shows (the display's script
+# speaks each one it has a voice or clips for).
+SPOKEN_LANGUAGES = ("ar", "fr", "zgh")
 
 
 def _board_context(campaign=None, version: int | None = None) -> dict:

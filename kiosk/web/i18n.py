@@ -1,4 +1,9 @@
-"""Languages: ?lang= → the kiosk's language buttons → cookie → Accept-Language → French."""
+"""Languages: ?lang= → the kiosk's language buttons → cookie → Accept-Language → French.
+
+Tamazight (zgh, in Tifinagh) covers every page a donor sees: the kiosk, the ticket, its /t/ page,
+the wall display and the error pages. Staff pages stay in Arabic and French: a staff page asked
+for in Tamazight (a kiosk tablet's cookie, a donor's phone) is shown in the staff language the
+browser prefers, else the venue's default (French), never in English."""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from kiosk.timezones import venue_zone
 
 LANGUAGE_COOKIE = "lang"
 RIGHT_TO_LEFT = frozenset({"ar"})
+# The blueprints whose pages donors see; an error page outside any blueprint (404) is one too.
+DONOR_BLUEPRINTS = frozenset({"kiosk", "ticket", "display"})
+# Languages with a catalogue for the donor's pages only.
+DONOR_ONLY_LANGUAGES = frozenset({"zgh"})
 # Each language named in itself, for the language buttons.
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "zgh": "ⵜⴰⵎⴰⵣⵉⵖⵜ"}
 
@@ -25,6 +34,17 @@ def init_app(app: Flask) -> None:
 
 def supported() -> tuple[str, ...]:
     return tuple(current_app.config["LANGUAGES"])
+
+
+def is_staff_page() -> bool:
+    return request.blueprint is not None and request.blueprint not in DONOR_BLUEPRINTS
+
+
+def page_languages() -> tuple[str, ...]:
+    """The languages this page can be shown in: all of them for a donor, ar and fr for staff."""
+    if is_staff_page():
+        return tuple(code for code in supported() if code not in DONOR_ONLY_LANGUAGES)
+    return supported()
 
 
 def chosen_language() -> str | None:
@@ -45,7 +65,17 @@ def select_locale() -> str:
             or request.accept_languages.best_match(supported())
             or current_app.config["DEFAULT_LOCALE"]
         )
+        if g.language not in page_languages():
+            g.language = _staff_fallback()
     return f"{g.language}_MA"
+
+
+def _staff_fallback() -> str:
+    """A staff page asked for in a donor-only language: the browser's choice among the staff
+    languages, else the venue's default, else the first staff language."""
+    staff = page_languages()
+    default = current_app.config["DEFAULT_LOCALE"]
+    return request.accept_languages.best_match(staff) or (default if default in staff else staff[0])
 
 
 def venue_timezone():
@@ -77,5 +107,5 @@ def _language_context() -> dict:
         "language_url": language_url,
         "language": language,
         "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
-        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in supported()],
+        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in page_languages()],
     }

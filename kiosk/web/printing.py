@@ -124,7 +124,7 @@ def _slip_lines(visit: Visit) -> tuple[str, list[str]] | None:
             ]
         reason = reason_the_donor_may_read(visit)
         if reason:
-            texts.append(f"{gettext('Reason:')} {DEFERRAL_REASON_LABELS[reason]}")
+            texts.append(gettext("Reason: %(reason)s", reason=DEFERRAL_REASON_LABELS[reason]))
             if reason in DEFERRAL_ADVICE:
                 texts.append(str(DEFERRAL_ADVICE[reason]))
         return kind, texts

@@ -10,18 +10,23 @@ drawing (font, sizes), regenerate them and look at them before committing:
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import zxingcpp
+from babel.dates import format_datetime
+from babel.support import Translations
 from escpos.exceptions import ImageWidthError
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
+from kiosk.config import CHECKOUT
 from kiosk.printing.connection import PrinterSpecError, parse_printer, send, status_line
 from kiosk.printing.escpos_ticket import _dummy_for, escpos_bytes, qr_image, ticket_image
-from kiosk.printing.layout import Layout
+from kiosk.printing.layout import MOMENT, Layout
 from kiosk.printing.paper import PaperError, paper_for
 from kiosk.printing.text import FontError, Line, find_font, raqm_available, render_block, wrap
 from tests.support.escpos import GS_V0, raster_widths
@@ -37,6 +42,13 @@ URL = "http://192.168.1.20:5000/t/" + "Xy3_" * 8
 ARABIC_LINE = "امسح الرمز لمتابعة مكانك في الطابور."
 FRENCH_LINE = "Scannez pour suivre votre place dans la file."
 TIFINAGH_LINE = "ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ"
+# The Tamazight ticket's own words, from the zgh catalogue (kiosk/web/printing.py's msgids).
+ZGH = Translations.load(str(CHECKOUT / "kiosk/translations"), ["zgh"])
+ZGH_NUMBER_LABEL = ZGH.gettext("Your number")
+ZGH_LINE = ZGH.gettext(
+    "Scan to follow your place in the queue. Keep this ticket until the end of your visit."
+)
+ZGH_MOMENT = format_datetime(datetime(2026, 11, 24, 9, 30), MOMENT, locale="zgh")
 
 GS_K_QR_STORE = b"\x1d(k"  # native 2D code
 CUTS = (b"\x1dV\x00", b"\x1dV\x01", b"\x1dVA", b"\x1dVB")
@@ -46,6 +58,7 @@ def layout(language: str = "ar", url: str = URL, **changes) -> Layout:
     texts = {
         "ar": ("رقمك", "فاطمة", "24 نونبر 2026 · 09:30", ARABIC_LINE),
         "fr": ("Votre numéro", "Fatima", "24 novembre 2026 · 09:30", FRENCH_LINE),
+        "zgh": (ZGH_NUMBER_LABEL, "ⴼⴰⵟⵉⵎⴰ", ZGH_MOMENT, ZGH_LINE),
     }[language]
     values = dict(
         kind="ticket",
@@ -209,7 +222,7 @@ class TestByteStream:
 
 class TestQrCode:
     @pytest.mark.parametrize("paper", ["58mm", "80mm", "80mm-512"])
-    @pytest.mark.parametrize("language", ["ar", "fr"])
+    @pytest.mark.parametrize("language", ["ar", "fr", "zgh"])
     def test_the_rendered_ticket_decodes_to_its_address(self, font, paper, language):
         image = ticket_image(layout(language), paper_for(paper), font)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -217,11 +230,12 @@ class TestQrCode:
         found = zxingcpp.read_barcodes(image.convert("L"))
         assert [code.text for code in found] == [URL]
 
-    def test_the_qr_sent_as_an_image_decodes_from_the_bytes_themselves(self, font):
-        data = escpos_bytes(layout("ar"), paper_for("58mm"), font)
+    @pytest.mark.parametrize("language", ["ar", "zgh"])
+    def test_the_qr_sent_as_an_image_decodes_from_the_bytes_themselves(self, font, language):
+        data = escpos_bytes(layout(language), paper_for("58mm"), font)
         paper = printed_paper(data, 384)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        paper.save(ARTIFACTS / "bytes-ar-58mm.png")
+        paper.save(ARTIFACTS / f"bytes-{language}-58mm.png")
         assert [code.text for code in zxingcpp.read_barcodes(paper)] == [URL]
 
     def test_the_qr_image_fits_the_paper_with_its_quiet_zone(self):
@@ -251,6 +265,7 @@ class TestTextImages:
             ("arabic-line", ARABIC_LINE),
             ("french-line", FRENCH_LINE),
             ("tifinagh-line", TIFINAGH_LINE),
+            ("tamazight-ticket-lines", f"{ZGH_NUMBER_LABEL} · {ZGH_MOMENT} · {ZGH_LINE}"),
         ],
     )
     def test_lines_match_their_reference_image(self, font, name, text):
@@ -260,6 +275,41 @@ class TestTextImages:
         drawn = render_block([Line(TIFINAGH_LINE)], 576, font)
         missing = render_block([Line("\ue000" * len(TIFINAGH_LINE))], 576, font)
         assert ImageChops.difference(drawn.convert("L"), missing.convert("L")).getbbox()
+
+    def test_the_tamazight_ticket_prints_in_tifinagh_decoded_from_its_bytes(self, font):
+        """The zgh ticket as the printer gets it (ESC/POS raster images): its Tifinagh strips
+        match the same text drawn alone (the words, not boxes), and the QR reads back."""
+        ticket = layout("zgh")
+        data = escpos_bytes(ticket, paper_for("80mm"), font)
+        strips = raster_images(data)
+        label = render_block([Line(ticket.number_label, size=26, space_after=0)], 576, font)
+        ink = ImageOps.invert(label.convert("L")).getbbox()
+        assert any(
+            strip.size == (-(-ink[2] // 8) * 8 - ink[0] // 8 * 8, label.height)
+            and not ImageChops.difference(
+                strip.convert("L"),
+                label.crop((ink[0] // 8 * 8, 0, -(-ink[2] // 8) * 8, label.height)).convert("L"),
+            ).getbbox()
+            for strip in strips
+        ), "the Tamazight number label is not among the printed strips"
+        paper = printed_paper(escpos_bytes(ticket, paper_for("58mm"), font), 384)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        paper.save(ARTIFACTS / "bytes-zgh-58mm.png")
+        assert [code.text for code in zxingcpp.read_barcodes(paper)] == [URL]
+
+    def test_every_tifinagh_letter_of_the_catalogue_has_a_glyph_in_the_printer_font(self, font):
+        texts = (CHECKOUT / "kiosk/translations/zgh/LC_MESSAGES/messages.po").read_text()
+        letters = sorted(set(re.findall(r"[\u2D30-\u2D7F]", texts)))
+        assert len(letters) > 25
+        missing = render_block([Line("\ue000")], 96, font)
+        boxes = [
+            letter
+            for letter in letters
+            if not ImageChops.difference(
+                render_block([Line(letter)], 96, font).convert("L"), missing.convert("L")
+            ).getbbox()
+        ]
+        assert boxes == []
 
     def test_without_raqm_the_fallback_orders_arabic_once(self, font):
         """reshaper + bidi, then a plain drawing: close to raqm's picture. The same text put in

@@ -126,7 +126,12 @@ def test_the_default_campaign_speaks_both_languages(make_app):
         open_campaign(db.session, default_campaign(app), FROZEN_NOW)
         campaign = current_campaign(db.session)
         assert parse(campaign.site_names)["ar"] == SITE_AR
-        assert parse(campaign.centre_names) == {"ar": CENTRE_AR, "fr": "CRTS Meknès"}
+        assert parse(campaign.centre_names) == {
+            "ar": CENTRE_AR,
+            "fr": "CRTS Meknès",
+            "zgh": "ⴰⵎⵎⴰⵙ ⴰⵏⴰⵎⵏⴰⴹ ⵏ ⵓⵙⵏⴽⵛⵎ ⵏ ⵉⴷⴰⵎⵎⵏ ⵏ ⵎⴽⵏⴰⵙ",
+        }
+        assert parse(campaign.site_names)["zgh"] == "ⵅⵏⵉⴼⵔⴰ"
         db.engine.dispose()
 
 

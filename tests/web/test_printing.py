@@ -6,6 +6,7 @@ The printer is a file printer whose folder is missing until the test "plugs it i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,27 @@ class TestSlips:
         assert len(layout.lines) == 3  # the reason, as the doctor allowed, and what to do
         assert "الحديد" in layout.lines[2]  # iron-rich food
         save_picture(app, layout, "slip-deferral-ar.png")
+
+    def test_a_tamazight_donor_gets_the_deferral_slip_in_tamazight(self, app, register):
+        token = token_of(register(headers={"Accept-Language": "zgh"}))
+        doctor = staff_client(app, "doctor", "Médecin 1")
+        post(doctor, "/staff/queue/interview/call-next")
+        screening = {
+            **GOOD_SCREENING,
+            "hemoglobin_g_dl": "11.0",
+            "decision": "deferred_temporary",
+            "deferral_reason": "low_hemoglobin",
+            "deferral_until": "2027-02-24",
+            "tell_reason": "yes",
+        }
+        assert post(doctor, f"/staff/visits/{token}/screening", screening).status_code == 303
+        layout = Layout.from_json(all_jobs(app)[-1].layout)
+        assert layout.language == "zgh" and layout.number_label == "ⵓⵟⵟⵓⵏ"
+        # Babel's zgh month names (CLDR), the reason worded in Tamazight, no English left.
+        assert "2027" in layout.lines[0] and "ⴱⵕⴰⵢⵕ" in layout.lines[0]
+        assert layout.lines[1] == "ⵜⴰⵎⵏⵜⵉⵍⵜ: ⵉⵡⵔⵙ ⵓⵀⵉⵎⵓⴳⵍⵓⴱⵉⵏ"
+        assert not re.search(r"[A-Za-z]", " ".join(layout.lines))
+        save_picture(app, layout, "slip-deferral-zgh.png")
 
     def test_an_eligible_donor_gets_no_slip_and_a_donation_gets_the_thank_you(
         self, app, doctor, token
