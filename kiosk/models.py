@@ -55,6 +55,9 @@ class Donor(db.Model):
     deferred_until: Mapped[date | None]
     deferred_permanently: Mapped[bool] = mapped_column(default=False, server_default=false())
     deferral_reason: Mapped[str | None] = mapped_column(String(40))
+    # Whether the donor's latest visit agreed to be phoned when they may give again (asked
+    # apart from the consent to register, default no): `kiosk central recall` reads it.
+    contact_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Desk(db.Model):
@@ -99,6 +102,8 @@ class Visit(db.Model):
     # A CIN typed at the kiosk that belongs to another donor record (another birth date): kept
     # for the doctor to check the card, never shown to the donor.
     cin_conflict: Mapped[str | None] = mapped_column(String(12))
+    # The donor agreed, at this visit, to be phoned when they may give again.
+    contact_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     campaign: Mapped[Campaign] = relationship()
     donor: Mapped[Donor] = relationship()

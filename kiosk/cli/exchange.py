@@ -40,6 +40,7 @@ from kiosk.domain.exchange.central import (
 )
 from kiosk.domain.exchange.donor_list import import_donors
 from kiosk.domain.exchange.files import PASSPHRASE_MIN_LENGTH
+from kiosk.domain.exchange.recall import RecallRefused, recall_list
 from kiosk.domain.exchange.signing import (
     SignatureProblem,
     fingerprint,
@@ -330,6 +331,32 @@ def donors_command(out: Path) -> None:
     click.echo(
         f"Wrote {listing.donors} donors to {out} "
         f"({listing.without_cin} donor records without a CIN left out)"
+    )
+    click.echo(f"warning: {out} holds personal data: keep it safe", err=True)
+
+
+@central_group.command("recall")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--site", help="Only donors whose latest visit was at this site.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The CSV file to write.",
+)
+def recall_command(start: datetime, end: datetime, site: str | None, out: Path) -> None:
+    """List the donors who may give again between --from and --to (YYYY-MM-DD), with their phone
+    where they agreed to be phoned; never a permanently deferred donor."""
+    try:
+        recall = recall_list(db.session, start.date(), end.date(), site)
+    except RecallRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    write_atomically(out, recall.csv)
+    click.echo(
+        f"Wrote {recall.donors} donors who may give again by {end.date()} to {out} "
+        f"({recall.with_phone} agreed to be phoned; "
+        f"{recall.left_out_permanent} permanently deferred left out)"
     )
     click.echo(f"warning: {out} holds personal data: keep it safe", err=True)
 

@@ -218,6 +218,7 @@ def _register_locked(
         language=context.language,
         answers=answers,
         cin_conflict=conflict,
+        contact_consent=registration.contact_consent,
     )
     session.add(visit)
     start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
@@ -278,6 +279,7 @@ def _update_donor(donor: Donor, registration: Registration, now: datetime) -> No
     donor.birth_date = registration.birth_date
     donor.phone = registration.phone
     donor.category = registration.category
+    donor.contact_consent = registration.contact_consent
     donor.updated_at = now
 
 

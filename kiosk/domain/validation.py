@@ -59,6 +59,7 @@ class Registration:
     cin: str | None
     phone: str | None
     category: str
+    contact_consent: bool = False  # may be phoned when they may give again (optional)
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -274,6 +275,11 @@ def clean_consent(raw: str, today: date) -> bool:
     return True
 
 
+def clean_contact_consent(raw: str, today: date) -> bool:
+    """Optional: only a ticked box agrees."""
+    return raw.strip().lower() in CONSENT_VALUES
+
+
 CHECKS: dict[str, Callable[[str, date], Any]] = {
     "first_name": clean_name,
     "last_name": clean_name,
@@ -283,6 +289,7 @@ CHECKS: dict[str, Callable[[str, date], Any]] = {
     "phone": clean_phone,
     "category": clean_category,
     "consent": clean_consent,
+    "contact_consent": clean_contact_consent,
 }
 FIELDS = tuple(CHECKS)
 
@@ -293,7 +300,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "identity": ("first_name", "last_name", "sex", "birth_date", "cin"),
     "contact": ("phone", "category"),
     "questionnaire": (),
-    "consent": ("consent",),
+    "consent": ("consent", "contact_consent"),
     "review": (),
 }
 QUESTION_PREFIX = "q_"

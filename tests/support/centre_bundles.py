@@ -55,7 +55,9 @@ def signed_zip(files: dict[str, bytes]) -> bytes:
     return zip_bytes({**files, SIGNATURE: signature})
 
 
-def resigned(bundle: bytes, visits=None, events: bytes | None = None) -> bytes:
+def resigned(
+    bundle: bytes, visits=None, events: bytes | None = None, schema_version: int | None = None
+) -> bytes:
     """The bundle with visits.json (and events.csv) replaced, its manifest's entries recomputed
     and signed again with the venue's key: what a venue's stolen key, or a venue's bug, makes.
     The manifest keeps no figures (as an older one): its counts are not what is tested here."""
@@ -64,6 +66,8 @@ def resigned(bundle: bytes, visits=None, events: bytes | None = None) -> bytes:
     if visits is not None:
         document = json.loads(files[VISITS_JSON])
         document["visits"] = visits
+        if schema_version is not None:  # an older venue's bundle
+            document["schema_version"] = schema_version
         files[VISITS_JSON] = json.dumps(document).encode()
     if events is not None:
         files[EVENTS_CSV] = events

@@ -47,6 +47,7 @@ HEADER = [
     "category",
     "first_time",
     "declared_blood_group",
+    "contact_consent",
     "stage_final",
     "called_interview_at",
     "weight_kg",

@@ -38,11 +38,12 @@ def test_a_column_has_one_kind():
     ("version", "problem"),
     [
         (1, None),
+        (2, None),
         (0, "visits.json has no valid schema_version"),
         (True, "visits.json has no valid schema_version"),
         ("1", "visits.json has no valid schema_version"),
         (None, "visits.json has no valid schema_version"),
-        (2, "visits.json: schema version 2 is newer than this Nabd reads (1)"),
+        (3, "visits.json: schema version 3 is newer than this Nabd reads (2)"),
     ],
 )
 def test_one_schema_version_check(version, problem):

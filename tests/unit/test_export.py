@@ -124,6 +124,7 @@ def test_a_visit_that_gave_blood(campaign_id):
         "category": "civil_servant",
         "first_time": "yes",  # although today's donation is now her last one
         "declared_blood_group": "O+",
+        "contact_consent": "no",  # not asked to be phoned: the box is unticked by default
         "stage_final": "done",
         "called_interview_at": "2026-11-24T09:40:00+00:00",
         "weight_kg": "68.0",
@@ -162,7 +163,7 @@ def test_a_deferred_visit(campaign_id):
     assert youssef["deferral_reason"] == "blood_pressure"
     assert youssef["deferral_until"] == "2026-12-24"
     assert youssef["wait_minutes"] == "18"  # 18 min 30 s, in whole minutes
-    assert all(youssef[column] == "" for column in HEADER[26:34])  # no donation
+    assert all(youssef[column] == "" for column in HEADER[27:35])  # no donation
 
 
 def test_a_visit_still_waiting_has_empty_cells_and_knows_an_earlier_donation(campaign_id):
@@ -170,12 +171,12 @@ def test_a_visit_still_waiting_has_empty_cells_and_knows_an_earlier_donation(cam
     assert hassan["stage_final"] == "waiting_interview"
     assert hassan["first_time"] == "no"  # gave blood at Azrou in June
     assert hassan["called_interview_at"] == hassan["wait_minutes"] == ""
-    assert all(hassan[column] == "" for column in HEADER[17:34])
+    assert all(hassan[column] == "" for column in HEADER[18:35])
 
 
 def test_the_json_has_json_types(campaign_id):
     document = json.loads(members(bundle_of(campaign_id))[VISITS_JSON])
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["campaign"] == {
         "code": "KHE-2026-11-24",
         "name": "Don de sang",
@@ -265,7 +266,7 @@ def test_the_manifest_counts_and_hashes_every_file(campaign_id):
     bundle = bundle_of(campaign_id)
     files = members(bundle)
     manifest = json.loads(files[MANIFEST])
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
     assert manifest["generator"].startswith("nabd ")
     assert manifest["generated_at"] == "2026-11-24T18:00:00+00:00"
     assert manifest["campaign"]["code"] == "KHE-2026-11-24"
@@ -319,7 +320,7 @@ def test_a_flipped_byte_inside_the_zip_fails(campaign_id):
         ({MANIFEST: None}, "manifest.json is missing"),
         ({MANIFEST: b"{not json"}, "manifest.json is not valid JSON"),
         ({MANIFEST: b"[]"}, "manifest.json is not a JSON object"),
-        ({MANIFEST: b'{"schema_version": 2, "files": {}}'}, "schema version 2 is newer"),
+        ({MANIFEST: b'{"schema_version": 3, "files": {}}'}, "schema version 3 is newer"),
         ({MANIFEST: b'{"schema_version": 1, "files": []}'}, "manifest.json has no valid list"),
         ({VISITS_JSON: b"{}"}, "visits.json: 2 bytes, the manifest says"),
     ],

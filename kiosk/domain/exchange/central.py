@@ -57,6 +57,7 @@ from kiosk.domain.exchange.columns import (
     check_visit,
     schema_version_problem,
     shown,
+    visit_columns_of,
 )
 from kiosk.domain.exchange.donor_list import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from kiosk.domain.exchange.files import csv_bytes, csv_value
@@ -201,7 +202,8 @@ def read_bundle(
         if needed not in manifest["files"]:
             raise ImportRefused(f"the bundle has no {needed}")
     visits_document = _json_object(members[VISITS_JSON], VISITS_JSON)
-    _check_version(visits_document.get("schema_version"), VISITS_JSON)
+    version = visits_document.get("schema_version")
+    _check_version(version, VISITS_JSON)
     campaign = _campaign_summary(manifest.get("campaign"))
     generated_at = _moment(manifest.get("generated_at"), "the manifest's generated_at")
     day = BundleDay(
@@ -209,6 +211,7 @@ def read_bundle(
         date.fromisoformat(campaign["date"]),
         generated_at,
         campaign["bag_numbers"],
+        version,
     )
     visits = visits_document.get("visits")
     if not isinstance(visits, list):
@@ -298,10 +301,12 @@ def _visit_row(index: int, row: Any, day: BundleDay) -> dict[str, Any]:
     where = f"{VISITS_JSON} row {index}"
     if not isinstance(row, dict):
         raise ImportRefused(f"{where} is not a JSON object")
-    missing = [column for column in VISIT_COLUMNS if column not in row]
+    missing = [column for column in visit_columns_of(day.schema_version) if column not in row]
     if missing:
         raise ImportRefused(f"{where} lacks {', '.join(missing)}")
-    typed = {column: _typed(column, row[column], where) for column in VISIT_COLUMNS}
+    typed = {column: _typed(column, row.get(column), where) for column in VISIT_COLUMNS}
+    for flag in columns.FLAGS:  # an older bundle's missing flag, or a null one: false
+        typed[flag] = bool(typed[flag])
     for column in columns.REQUIRED:
         if typed[column] is None:
             raise ImportRefused(f"{where}, {column}: empty")
@@ -821,6 +826,7 @@ def _import_visits(
             request_id=_request_id(campaign.code, *key),
             language="",
             cin_conflict=conflict.cin if conflict else None,
+            contact_consent=bool(row["contact_consent"]),
         )
         session.add(visit)
         visits[key] = visit
@@ -928,13 +934,14 @@ def _new_donor(row: Mapping[str, Any], cin: str | None) -> Donor:
         phone=row["phone"],
         category=row["category"],
         blood_group=row["declared_blood_group"],
+        contact_consent=row["contact_consent"],
     )
 
 
 # Who the donor is: the centre's record is kept against a bundle (reported); how to reach them
 # and their group follow their most recent visit.
 _IDENTITY = {"last_name": "last_name", "first_name": "first_name", "sex": "sex"}
-_CONTACT = {"phone": "phone", "category": "category"}
+_CONTACT = {"phone": "phone", "category": "category", "contact_consent": "contact_consent"}
 
 
 def _merge_details(donor: Donor, row: Mapping[str, Any], latest: bool) -> DetailsKept | None:
@@ -1066,12 +1073,12 @@ def donor_list(session: Session) -> DonorList:
     no CIN) is listed on that CIN's row: the stronger deferral of the two."""
     donors = session.scalars(select(Donor).where(Donor.cin.is_not(None)).order_by(Donor.cin)).all()
     without = session.scalar(select(func.count(Donor.id)).where(Donor.cin.is_(None)))
-    pending = _conflict_deferrals(session)
+    pending = conflict_deferrals(session)
     rows = [_donor_list_row(donor, pending.get(donor.cin, NO_DEFERRAL)) for donor in donors]
     return DonorList(csv_bytes(DONOR_LIST_COLUMNS, rows), len(rows), without)
 
 
-def _conflict_deferrals(session: Session) -> dict[str, Deferral]:
+def conflict_deferrals(session: Session) -> dict[str, Deferral]:
     """The strongest deferral of the donor records of visits that wait with a conflicting CIN."""
     found: dict[str, Deferral] = {}
     rows = session.execute(

@@ -35,7 +35,10 @@ from kiosk.domain.validation import (
     has_hidden_characters,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 added the donor's consent to be phoned (`contact_consent`). Older bundles are still
+# read: a column added after their version is read as empty (a flag as false).
+ADDED_IN: dict[str, int] = {"contact_consent": 2}
 MANIFEST = "manifest.json"
 VISITS_CSV = "visits.csv"
 VISITS_JSON = "visits.json"
@@ -60,6 +63,7 @@ DONOR_COLUMNS = (
     "category",
     "first_time",
     "declared_blood_group",
+    "contact_consent",
 )
 SCREENING_COLUMNS = (
     "weight_kg",
@@ -119,7 +123,7 @@ DATES = ("campaign_date", "birth_date", "deferral_until")
 TIMES = ("registered_at", "called_interview_at", "donation_started_at", "donation_ended_at")
 WHOLE = ("queue_number", "age", "systolic", "diastolic", "pulse", "volume_ml", "wait_minutes")
 DECIMAL = ("weight_kg", "hemoglobin_g_dl")
-FLAGS = ("first_time",)
+FLAGS = ("first_time", "contact_consent")
 CHOICES: dict[str, Sequence[str]] = {
     "sex": ("F", "M"),
     "stage_final": tuple(Stage),
@@ -165,6 +169,11 @@ def kind_of(column: str) -> str:
     return "text"
 
 
+def visit_columns_of(version: int) -> tuple[str, ...]:
+    """The visit columns a bundle of that schema version holds."""
+    return tuple(column for column in VISIT_COLUMNS if ADDED_IN.get(column, 1) <= version)
+
+
 def schema_version_problem(version: Any, name: str) -> str | None:
     """Why a file's `schema_version` cannot be read by this Nabd, or None if it can."""
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -199,6 +208,7 @@ VENUE_RULE: dict[str, str] = {
     "age": "validation.age_on (the birth date on the campaign day)",
     "first_time": "a flag",
     "declared_blood_group": "validation.BLOOD_GROUPS",
+    "contact_consent": "validation.clean_contact_consent (a ticked box)",
     "stage_final": JOURNEY,
     "called_interview_at": CAMPAIGN_DAY,
     **dict.fromkeys((*SCREENING_COLUMNS[:-1],), SCREENING_FORM),
@@ -222,6 +232,7 @@ WHAT: dict[str, str] = {
     "birth_date": "a birth date",
     "age": "the donor's age on the campaign day",
     "first_time": "true or false",
+    "contact_consent": "true or false",
     "phone": "a phone number",
     "category": "a donor category",
     "declared_blood_group": "a blood group",
@@ -321,6 +332,7 @@ class BundleDay:
     first_day: date
     generated_at: datetime
     bag_policy: str = "any"
+    schema_version: int = SCHEMA_VERSION
 
 
 def shown(value: Any) -> str:

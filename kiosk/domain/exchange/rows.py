@@ -65,6 +65,7 @@ def visit_rows(session: Session, campaign: Campaign, day: date | None, zone: Zon
             Visit.queue_number,
             Visit.registered_at,
             Visit.stage,
+            Visit.contact_consent,
             *_DONOR_FIELDS,
             Screening.id.label("screening_id"),
             *_SCREENING_FIELDS,
@@ -189,6 +190,7 @@ def _donor_cells(donor: ResultRow, day: date, first_donation: date | None) -> Ro
         "category": donor.category,
         "first_time": _first_time(donor, day, first_donation),
         "declared_blood_group": donor.blood_group,
+        "contact_consent": donor.contact_consent,
     }
 
 
