@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
 from kiosk.db import db
-from kiosk.domain.queue import people_ahead
+from kiosk.domain.queue import people_ahead, visit_version
 from kiosk.domain.slips import next_donation_for
 from kiosk.domain.ticket_guard import (
     find_ticket,
@@ -23,7 +23,7 @@ from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import STAGE_LABELS
 from kiosk.web.printing import ticket_layout
-from kiosk.web.rendering import full_or_fragment, is_htmx
+from kiosk.web.rendering import full_or_fragment, is_htmx, polled
 
 bp = Blueprint("ticket", __name__)
 
@@ -83,18 +83,26 @@ def printing_status(token: str):
 @bp.get("/t/<token>")
 def status(token: str):
     """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
-    Staff who scan it with their phone while logged in get the visit's record instead."""
+    Staff who scan it with their phone while logged in get the visit's record instead.
+    Polled every 15 s: while nothing it shows changed (the visit's own latest event, the people
+    ahead, the language), 304 with no body."""
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
-    return full_or_fragment(
-        "ticket/status.html",
-        "ticket/_status.html",
-        token=token,
-        visit=visit,
-        campaign=visit.campaign,
-        stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
-        ahead=people_ahead(db.session, visit),
-        screening=visit.screening,
-        next_date=next_donation_for(visit),
+    ahead = people_ahead(db.session, visit)
+    etag = f"t{visit_version(db.session, visit.id)}-{ahead}-{current_language()}"
+    return polled(
+        etag,
+        lambda: full_or_fragment(
+            "ticket/status.html",
+            "ticket/_status.html",
+            token=token,
+            visit=visit,
+            campaign=visit.campaign,
+            stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
+            ahead=ahead,
+            screening=visit.screening,
+            next_date=next_donation_for(visit),
+            etag=etag,
+        ),
     )

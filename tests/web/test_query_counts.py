@@ -18,10 +18,12 @@ HTMX = {"HX-Request": "true"}
 BUDGETS = {
     "kiosk form": 0,
     # The registration's own 11, then the throttles (issue 14): its place in the registration
-    # counters, its CIN's try reserved (two counts and a row, under the write lock) and settled.
-    "register": 21,  # + the retry check before the limits (a stored request gets its ticket)
+    # counters and its CIN's try (two counts and a row each). Since issue 18 they are counted in
+    # the registration's own write transaction (one BEGIN, no separate settle, no retry check
+    # before it: a stored request is found first inside): 21 → 17.
+    "register": 17,
     "ticket page": 7,  # + the address's recent token misses (429 guard), + its print job
-    "status page": 8,  # + the address's recent token misses (429 guard)
+    "status page": 9,  # + the address's recent token misses (429 guard), + its version (304)
     "waiting list": 8,
     "console": 10,
     "call next": 17,
