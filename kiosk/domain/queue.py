@@ -359,10 +359,3 @@ def board_version(session: Session, campaign_id: int) -> int:
     return session.scalar(
         select(func.coalesce(func.max(Event.id), 0)).where(Event.campaign_id == campaign_id)
     )
-
-
-def visit_version(session: Session, visit_id: int) -> int:
-    """Changes whenever the visit's own page may change: every change to a visit writes an event."""
-    return session.scalar(
-        select(func.coalesce(func.max(Event.id), 0)).where(Event.visit_id == visit_id)
-    )

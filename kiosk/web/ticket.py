@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
 from kiosk.db import db
-from kiosk.domain.queue import people_ahead, visit_version
+from kiosk.domain.journey import WAITING_STAGES
+from kiosk.domain.queue import people_ahead
 from kiosk.domain.slips import next_donation_for
 from kiosk.domain.ticket_guard import (
     find_ticket,
@@ -84,13 +86,21 @@ def printing_status(token: str):
 def status(token: str):
     """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
     Staff who scan it with their phone while logged in get the visit's record instead.
-    Polled every 15 s: while nothing it shows changed (the visit's own latest event, the people
-    ahead, the language), 304 with no body."""
+    Polled every 15 s: while nothing it shows changed, 304 with no body. Its ETag is made of
+    what the page shows and nothing else, so it tells no more than the page (not, say, that
+    somebody tried this CIN again at the kiosk)."""
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
+    campaign = visit.campaign
     ahead = people_ahead(db.session, visit)
-    etag = f"t{visit_version(db.session, visit.id)}-{ahead}-{current_language()}"
+    shown = [campaign.name, campaign.site, visit.queue_number, visit.stage, ahead]
+    screening = next_date = None
+    if visit.stage not in WAITING_STAGES:  # the slips: a deferral's date, the next donation
+        screening, next_date = visit.screening, next_donation_for(visit)
+        shown += [screening and screening.deferral_until, next_date]
+    shown.append(current_language())
+    etag = "t" + hashlib.sha256(repr(shown).encode()).hexdigest()[:20]
     return polled(
         etag,
         lambda: full_or_fragment(
@@ -98,11 +108,11 @@ def status(token: str):
             "ticket/_status.html",
             token=token,
             visit=visit,
-            campaign=visit.campaign,
+            campaign=campaign,
             stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
             ahead=ahead,
-            screening=visit.screening,
-            next_date=next_donation_for(visit),
+            screening=screening,
+            next_date=next_date,
             etag=etag,
         ),
     )

@@ -23,7 +23,7 @@ BUDGETS = {
     # before it: a stored request is found first inside): 21 → 17.
     "register": 17,
     "ticket page": 7,  # + the address's recent token misses (429 guard), + its print job
-    "status page": 9,  # + the address's recent token misses (429 guard), + its version (304)
+    "status page": 8,  # + the address's recent token misses (429 guard)
     "waiting list": 8,
     "console": 10,
     "call next": 17,
