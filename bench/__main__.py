@@ -71,6 +71,9 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--flows", type=int, help="kiosk flows per phase (default 500)")
     parser.add_argument("--seconds", type=float, help="length of the venue hour (default 60)")
     parser.add_argument("--visits", type=int, help="visits of the exported day (default 10000)")
+    parser.add_argument(
+        "--no-central", action="store_true", help="the end of the day without the central import"
+    )
     options = parser.parse_args(argv)
     for name in ("flows", "seconds", "visits"):
         value = getattr(options, name)
@@ -122,7 +125,9 @@ def main(argv=None) -> int:
                 figures["floor"]["disk"] = disk.measure(folder / "disk", sizes.disk_seconds)
             if "export" in selected:
                 figures["end_of_day"] = end_of_day(
-                    folder / "end-of-day", sizes.export_visits, sizes.central_bundles
+                    folder / "end-of-day",
+                    sizes.export_visits,
+                    None if options.no_central else sizes.central_bundles,
                 )
         except KeyboardInterrupt:
             print("bench: interrupted; everything it started is stopped", file=sys.stderr)
@@ -265,7 +270,7 @@ def _rate(phase: scenarios.Phase) -> float:
 # --- the end of the day -----------------------------------------------------------------------
 
 
-def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
+def end_of_day(folder: Path, visits: int, central: tuple[int, int] | None) -> dict:
     """Fills a day, then each format in its own process; the central import where it exists."""
     instance = folder / "instance"
     began = time.perf_counter()
@@ -276,7 +281,7 @@ def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
         "visits": visits,
         "fill_s": fill_seconds,
         "formats": formats,
-        "central_import": central_import(folder / "centre", *central),
+        "central_import": central_import(folder / "centre", *central) if central else [],
     }
 
 
