@@ -25,11 +25,13 @@ from bench.http import Recorder
 from kiosk.config import DEFAULTS
 from kiosk.timezones import venue_zone
 
-SCENARIOS = ("kiosk", "calls", "floor", "hall", "export", "footprint")
-HTTP_SCENARIOS = {"kiosk", "calls", "floor", "hall", "footprint"}
+SCENARIOS = ("kiosk", "calls", "floor", "hall", "queue", "tablet", "export", "footprint")
+HTTP_SCENARIOS = {"kiosk", "calls", "floor", "hall", "queue", "footprint"}
 CLIENTS = 8
 WARM_UP_FLOWS = 20
 IMPORT_TIMEOUT = 900  # seconds for one `kiosk central import` of every bundle
+TABLET_STATUS_PAGES = 40
+TABLET_REGISTERING_PHONES = 20
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,23 @@ class Sizes:
     export_visits: int
     disk_seconds: float
     central_bundles: tuple[int, int]  # bundles, visits each
+    queue_waiting: int = 2000  # the long queue's length (scenario "queue")
+    queue_polls: int = 100  # polls of each page, rendered and unchanged
+    tablet_seconds: float = 60.0  # the venue hour on one core (scenario "tablet")
 
 
 FULL = Sizes(500, 250, 60, export_visits=10_000, disk_seconds=2.0, central_bundles=(100, 300))
-QUICK = Sizes(16, 8, 3, export_visits=200, disk_seconds=0.3, central_bundles=(3, 20))
+QUICK = Sizes(
+    16,
+    8,
+    3,
+    export_visits=200,
+    disk_seconds=0.3,
+    central_bundles=(3, 20),
+    queue_waiting=60,
+    queue_polls=5,
+    tablet_seconds=3,
+)
 
 
 def parse(argv) -> argparse.Namespace:
@@ -56,6 +71,9 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--flows", type=int, help="kiosk flows per phase (default 500)")
     parser.add_argument("--seconds", type=float, help="length of the venue hour (default 60)")
     parser.add_argument("--visits", type=int, help="visits of the exported day (default 10000)")
+    parser.add_argument(
+        "--no-central", action="store_true", help="the end of the day without the central import"
+    )
     options = parser.parse_args(argv)
     for name in ("flows", "seconds", "visits"):
         value = getattr(options, name)
@@ -74,6 +92,9 @@ def sizes_for(options) -> Sizes:
         export_visits=options.visits or base.export_visits,
         disk_seconds=base.disk_seconds,
         central_bundles=base.central_bundles,
+        queue_waiting=base.queue_waiting,
+        queue_polls=base.queue_polls,
+        tablet_seconds=options.seconds or base.tablet_seconds,
     )
 
 
@@ -98,15 +119,22 @@ def main(argv=None) -> int:
         try:
             if selected & HTTP_SCENARIOS:
                 http_scenarios(folder, sizes, selected, figures)
+            if "tablet" in selected:
+                figures["tablet"] = tablet_hour(folder / "tablet", sizes, figures)
             if "floor" in selected:
                 figures["floor"]["disk"] = disk.measure(folder / "disk", sizes.disk_seconds)
             if "export" in selected:
                 figures["end_of_day"] = end_of_day(
-                    folder / "end-of-day", sizes.export_visits, sizes.central_bundles
+                    folder / "end-of-day",
+                    sizes.export_visits,
+                    None if options.no_central else sizes.central_bundles,
                 )
         except KeyboardInterrupt:
             print("bench: interrupted; everything it started is stopped", file=sys.stderr)
             return 130
+    figures["machine"]["load_average_at_end"] = report.load_average()
+    figures["machine"]["ended_utc"] = report.utc_now()
+    figures["targets"] = report.targets(figures)
     print(report.render(figures))
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
@@ -157,10 +185,56 @@ def _drive(nabd, venue, folder, sizes: Sizes, selected, figures) -> None:
         keep(scenarios.calls(venue, doctors, sizes.calls))
     if "floor" in selected:
         figures["floor"] = registration_rate(venue, folder, sizes, keep)
+    if "queue" in selected:
+        more = sizes.queue_waiting - scenarios.waiting_for_interview(venue)
+        if more > 1:
+            scenarios.nabd_registrations(venue, more - 1, CLIENTS)
+        scenarios.kiosk_flow(venue, warm_up, "")  # the last in line: the most people ahead
+        last = venue.tokens[max(venue.tokens)]
+        waiting = scenarios.waiting_for_interview(venue)
+        keep(scenarios.long_queue_polls(venue, doctors[0], last, sizes.queue_polls, waiting))
     footprint["rss_mb"]["at the end"] = nabd.rss_mb()
     if "footprint" in selected:
         figures["footprint"] = footprint
     warm_up.close()
+
+
+def tablet_hour(folder: Path, sizes: Sizes, figures: dict) -> dict:
+    """The venue hour on a tablet's one core: the server pinned to core 0 (`taskset -c 0`), the
+    benchmark's clients kept off it (core 1), 2 kiosks, 20 phones registering, 3 doctors and 3
+    phlebotomists, 2 displays, the 6 consoles' lists and 40 donors' /t/ pages polling."""
+    cores = os.sched_getaffinity(0)
+    with server.nabd(folder, name="tablet", one_core=True) as nabd:
+        if len(cores) > 1:
+            os.sched_setaffinity(0, cores - {0})
+        zone = venue_zone(nabd.env.get("KIOSK_TIMEZONE", DEFAULTS["TIMEZONE"]))
+        venue = scenarios.Venue(nabd.url, zone)
+        try:
+            scenarios.add_staff(nabd.env, doctors=3, phlebotomists=3)
+            warm_up = venue.device(Recorder())
+            for _ in range(TABLET_STATUS_PAGES):  # warm-up, and the tickets the phones follow
+                scenarios.kiosk_flow(venue, warm_up, "")
+            warm_up.close()
+            staff = scenarios.log_in_staff(venue, doctors=3, phlebotomists=3)
+            phase = scenarios.venue_hour(
+                venue,
+                [person for person in staff if person.stage == "interview"],
+                [person for person in staff if person.stage == "collection"],
+                sizes.tablet_seconds,
+                phones=TABLET_STATUS_PAGES,
+                registering=TABLET_REGISTERING_PHONES,
+                scenario="5 tablet hour",
+            )
+            figures["latency"].extend(report.summarise(phase))
+            figures["problems"].extend(phase.recorder.problems)
+            return {
+                "pinned": " ".join(server.ONE_CORE),
+                "clients_on_cores": sorted(os.sched_getaffinity(0)),
+                "rss_mb_after": nabd.rss_mb(),
+            }
+        finally:
+            venue.stop.set()
+            os.sched_setaffinity(0, cores)
 
 
 def registration_rate(venue, folder: Path, sizes: Sizes, keep) -> dict:
@@ -196,7 +270,7 @@ def _rate(phase: scenarios.Phase) -> float:
 # --- the end of the day -----------------------------------------------------------------------
 
 
-def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
+def end_of_day(folder: Path, visits: int, central: tuple[int, int] | None) -> dict:
     """Fills a day, then each format in its own process; the central import where it exists."""
     instance = folder / "instance"
     began = time.perf_counter()
@@ -207,7 +281,7 @@ def end_of_day(folder: Path, visits: int, central: tuple[int, int]) -> dict:
         "visits": visits,
         "fill_s": fill_seconds,
         "formats": formats,
-        "central_import": central_import(folder / "centre", *central),
+        "central_import": central_import(folder / "centre", *central) if central else [],
         # The same day, signed by the venue's key, verified and imported at a centre that
         # trusts that key (bench/signed_import.py).
         "signed_import": signed_import.measure(folder / "signed", instance),

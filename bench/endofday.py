@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 import psutil
 
-# "checked": the bundle and its check against its own manifest, what `kiosk export` and the
-# coordinator's download do.
+# "checked": the bundle signed with a venue key and checked against its own manifest, what
+# `kiosk export` and the coordinator's download do.
 FORMATS = (
     "visits.csv",
     "visits.json",
@@ -293,8 +293,14 @@ def _maker(name: str, session, campaign, day, zone):
         now = datetime.now(UTC)
         return lambda: bundle.build_bundle(session, campaign.id, day, now, zone)
     if name == "checked":
+        # As `kiosk export` makes it: signed with a venue key, then checked.
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         now = datetime.now(UTC)
-        return lambda: bundle.prepare_export(session, campaign, day, now, zone).data
+        key = Ed25519PrivateKey.generate()
+        return lambda: (
+            bundle.prepare_export(session, campaign, day, now, zone, signing_key=key).data
+        )
     if name == "visits.xlsx":
         xlsx = _optional("kiosk.domain.exchange.xlsx")
         figures = _optional("kiosk.domain.exchange.figures")

@@ -21,6 +21,10 @@ def hidden_inputs(html: str) -> dict[str, str]:
     return dict(_HIDDEN.findall(html))
 
 
+# What a request meets on a kept-alive connection the server has closed.
+_STALE = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+
+
 @dataclass
 class Sample:
     label: str
@@ -99,10 +103,20 @@ class Device:
         return answer
 
     def _exchange(self, method, path, body, headers) -> Answer:
+        reused = self.connection is not None
         if self.connection is None:
             self.connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except _STALE:
+            if not reused:
+                raise
+            # A kept-alive connection the server closed while idle (waitress closes those after
+            # its channel timeout; a slow phase on a loaded machine gets there): a browser
+            # sends the request again on a new connection, and so do we, once.
+            self.close()
+            return self._exchange(method, path, body, headers)
         data = response.read()
         for cookie in response.headers.get_all("Set-Cookie") or ():
             for name, morsel in SimpleCookie(cookie).items():

@@ -34,6 +34,9 @@ DISPLAY_POLL = 1.0
 CONSOLE_POLL = 2.0
 PHONE_POLL = 15.0
 IDLE_PAUSE = 0.2  # a desk with nobody to call looks again after this
+# A donor registering on their own phone takes a minute or more over the wizard; in the hour
+# compressed each of the tablet mode's phones sends a whole flow every this many seconds.
+REGISTERING_PAUSE = 5.0
 
 
 @dataclass
@@ -267,9 +270,12 @@ def venue_hour(
     kiosks: int = 2,
     displays: int = 2,
     phones: int = 20,
+    registering: int = 0,
+    scenario: str = "3 venue hour",
 ) -> Phase:
     """Kiosks register and staff work back to back (the hour compressed); the displays, the
-    consoles' lists and the donors' phones poll at their pages' own pace."""
+    consoles' lists and `phones` donors' /t/ pages poll at their pages' own pace; `registering`
+    donors register on their own phones, each one flow every REGISTERING_PAUSE seconds."""
     deadline = time.monotonic() + seconds
     going = lambda: time.monotonic() < deadline and not venue.stop.is_set()  # noqa: E731
     phone_tokens = list(venue.tokens.values())[-phones:]
@@ -278,6 +284,16 @@ def venue_hour(
         device = venue.device(recorder)
         while going():
             kiosk_flow(venue, device, "kiosk: ")
+        device.close()
+
+    def phone_registering(recorder: Recorder) -> None:
+        device = venue.device(recorder)
+        time.sleep(random.uniform(0, min(REGISTERING_PAUSE, seconds / 2)))  # not all in step
+        while going():
+            tick = time.monotonic()
+            kiosk_flow(venue, device, "phone registering: ")
+            pause = REGISTERING_PAUSE - (time.monotonic() - tick)
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
         device.close()
 
     def doctor_at_work(staff: StaffDevice):
@@ -343,6 +359,7 @@ def venue_hour(
         return work
 
     workers = [kiosk] * kiosks
+    workers += [phone_registering] * registering
     workers += [doctor_at_work(staff) for staff in doctors]
     workers += [phlebotomist_at_work(staff) for staff in phlebotomists]
     workers += [poller("display: board", "/display/board", DISPLAY_POLL) for _ in range(displays)]
@@ -351,7 +368,7 @@ def venue_hour(
         workers.append(poller("console: waiting list", path, CONSOLE_POLL, staff.console_cookies()))
     for token in phone_tokens:
         workers.append(poller("phone: status", f"/t/{token}", PHONE_POLL, first_full=f"/t/{token}"))
-    return run_phase("3 venue hour", f"{seconds:g} s", workers)
+    return run_phase(scenario, f"{seconds:g} s", workers)
 
 
 def _times(venue: Venue) -> tuple[str, str]:
@@ -415,3 +432,49 @@ def add_staff(environment: dict[str, str], doctors: int, phlebotomists: int) -> 
         capture_output=True,
         timeout=120,
     )
+
+
+# --- the polled pages with a long queue --------------------------------------------------------
+
+
+def long_queue_polls(
+    venue: Venue, staff: StaffDevice, token: str, polls: int, waiting: int
+) -> Phase:
+    """The waiting list, the display's board and a donor's /t/ page (the last in line: the most
+    people ahead), each polled `polls` times one after the other: every poll rendered (no
+    ETag: the worst case, a change between two polls), then with the ETag of the last answer
+    (nothing changed: 304)."""
+
+    def work(recorder: Recorder) -> None:
+        public = venue.device(recorder)
+        staff.device.recorder = recorder
+        pages = (
+            ("waiting list", staff.device, f"/staff/queue/{staff.stage}/waiting"),
+            ("display board", public, "/display/board"),
+            ("/t/ status", public, f"/t/{token}"),
+        )
+        for label, device, path in pages:
+            etag = None
+            for _ in range(polls):
+                answer = device.request("GET", path, f"{label}, rendered", headers=HTMX)
+                etag = answer.headers.get("ETag")
+            for _ in range(polls):
+                headers = {**HTMX, **({"If-None-Match": etag} if etag else {})}
+                # 200 if the minute turned (the lists' ETags change every minute for the times)
+                expect = (200, 304)
+                device.request("GET", path, f"{label}, unchanged", headers=headers, expect=expect)
+        public.close()
+
+    return run_phase("6 long queue", f"{waiting} waiting", [work])
+
+
+_WAITING = re.compile(r'data-stage="interview" data-waiting="(\d+)"')
+
+
+def waiting_for_interview(venue: Venue) -> int:
+    """How many wait for the doctor, as the display's board says."""
+    device = venue.device()
+    board = device.request("GET", "/display/board", headers=HTMX).text
+    device.close()
+    found = _WAITING.search(board)
+    return int(found.group(1)) if found else 0

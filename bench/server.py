@@ -102,8 +102,14 @@ class Server:
             process.wait(timeout=STOP_TIMEOUT)
 
 
-def nabd(folder: Path) -> Server:
-    server = Server([sys.executable, "-m", "kiosk", "run"], folder, "nabd")
+# The tablet mode (bench/__main__.py): the server on one core of this machine, as a tablet gives
+# it one (its Python is no faster than this core's; a tablet's is slower still, see the report).
+ONE_CORE = ("taskset", "-c", "0")
+
+
+def nabd(folder: Path, name: str = "nabd", one_core: bool = False) -> Server:
+    command = [sys.executable, "-m", "kiosk", "run"]
+    server = Server([*ONE_CORE, *command] if one_core else command, folder, name)
     server.env.update(KIOSK_INSTANCE=str(folder / "instance"), KIOSK_BASE_URL=server.url)
     # Every simulated kiosk and phone comes from 127.0.0.1: the per-address registration limit
     # (a guard against one phone flooding the queue) would measure itself, not the server.

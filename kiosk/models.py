@@ -77,6 +77,10 @@ class Visit(db.Model):
         UniqueConstraint("campaign_id", "queue_day", "queue_number"),
         UniqueConstraint("campaign_id", "donor_id"),
         Index("ix_visit_queue", "campaign_id", "queue_day", "stage", "queue_number"),
+        # What the polled pages ask (issue 18): a stage's line in its order, how many wait,
+        # how many are ahead of a ticket; and the next place given in a line (its maximum).
+        Index("ix_visit_line", "campaign_id", "stage", "line_seq"),
+        Index("ix_visit_line_seq", "line_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +127,9 @@ class Ticket(db.Model):
 
 class Event(db.Model):
     """One append-only line of the audit log. `detail` never holds health values."""
+
+    # The queue pages' version (the campaign's latest event) and the display's latest calls.
+    __table_args__ = (Index("ix_event_campaign", "campaign_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

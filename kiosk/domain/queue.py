@@ -52,10 +52,47 @@ def next_queue_number(session: Session, campaign_id: int, day: date) -> int:
 # A no-show put back waits again from the moment it is put back.
 
 
-def waiting_line(session: Session, campaign_id: int, stage: str) -> list[Visit]:
-    """With each visit's donor, in the same query: the console shows their names."""
+# How many of a line the staff consoles list; the rest is a count ("and 1,950 more"): a poll
+# costs the same with 20 waiting or 2,000.
+SHOWN_IN_LINE = 30
+
+
+def waiting_line(
+    session: Session, campaign_id: int, stage: str, limit: int | None = None
+) -> list[Visit]:
+    """The line in its order (its first `limit`), with each visit's donor in the same query: the
+    console shows their names."""
     line = _in_line(campaign_id, stage).options(joinedload(Visit.donor, innerjoin=True))
+    if limit is not None:
+        line = line.limit(limit)
     return list(session.scalars(line))
+
+
+def waiting_count(session: Session, campaign_id: int, stage: str) -> int:
+    return session.scalar(
+        select(func.count(Visit.id)).where(Visit.campaign_id == campaign_id, Visit.stage == stage)
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    """The head of a line and how many wait in it."""
+
+    shown: list[Visit]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+def line_head(session: Session, campaign_id: int, stage: str, shown: int | None = None) -> Line:
+    """The first `shown` (SHOWN_IN_LINE) of a line and its length: two queries at most,
+    whatever the line's length."""
+    shown = SHOWN_IN_LINE if shown is None else shown
+    head = waiting_line(session, campaign_id, stage, limit=shown)
+    total = len(head) if len(head) < shown else waiting_count(session, campaign_id, stage)
+    return Line(head, total)
 
 
 def _in_line(campaign_id: int, stage: str):
@@ -102,8 +139,17 @@ def visit_at_desk(session: Session, desk: Desk) -> Visit | None:
     )
 
 
-def no_shows(session: Session, campaign_id: int) -> list[Visit]:
-    return waiting_line(session, campaign_id, Stage.NO_SHOW)
+def no_shows(
+    session: Session, campaign_id: int, desk_stage: str | None = None, limit: int | None = None
+) -> list[Visit]:
+    """Those absent when called, in line order; only those called by a desk of `desk_stage`
+    when given (each line puts back its own)."""
+    query = _in_line(campaign_id, Stage.NO_SHOW).options(joinedload(Visit.desk))
+    if desk_stage is not None:
+        query = query.join(Desk, Visit.desk_id == Desk.id).where(Desk.stage == desk_stage)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 # --- desks --------------------------------------------------------------------------------------

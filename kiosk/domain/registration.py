@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session
 from kiosk.db import write_transaction
 from kiosk.domain.journey import record_event, start_visit
 from kiosk.domain.queue import next_queue_number
-from kiosk.domain.throttle import CIN_MISSES, Who, reserve_cin_try, settle
+from kiosk.domain.throttle import (
+    CIN_MISSES,
+    Who,
+    cin_try_locked,
+    registration_place_locked,
+    reserve_cin_try,
+    settle,
+    settle_locked,
+)
 from kiosk.domain.tokens import is_well_formed, new_token, token_hash
 from kiosk.domain.validation import Registration
 from kiosk.models import Campaign, Donor, Event, Ticket, Visit
@@ -57,6 +65,45 @@ class Context:
     actor: str = KIOSK_ACTOR  # a receptionist registering a walk-in donor is named
 
 
+@dataclass(frozen=True)
+class PublicLimits:
+    """The limits a donor's own registration meets (kiosk/domain/throttle.py): its place in its
+    device's and address's minute, and its CIN as a try of the CIN counters. Counted inside the
+    registration's own write transaction: one commit for the place, the try and the visit.
+    `cin_try` is a try already reserved and waited for (see Held), to settle."""
+
+    who: Who
+    per_device: int
+    per_address: int
+    cin_misses: int = CIN_MISSES
+    cin_try: int | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """No registration yet: refused by the limits (`retry_after` seconds), or a CIN try to slow
+    down (`delay_seconds`, its try reserved as `cin_try`): wait, then register again with it,
+    never holding the write lock while waiting."""
+
+    retry_after: int = 0
+    delay_seconds: float = 0.0
+    cin_try: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a registration needs that does not depend on the database, made before the write
+    lock: the ticket's token and its hash."""
+
+    token: str
+    token_hash: str
+
+    @classmethod
+    def new(cls) -> Prepared:
+        token = new_token()
+        return cls(token, token_hash(token))
+
+
 def register(
     session: Session,
     registration: Registration,
@@ -64,14 +111,26 @@ def register(
     context: Context,
     answers: str = "{}",
     print_ticket: Callable[[Session, Visit, str], None] | None = None,
-) -> Registered:
+    limits: PublicLimits | None = None,
+    prepared: Prepared | None = None,
+) -> Registered | Held:
     """`answers` is the questionnaire as answered, in its stored (JSON) form. `print_ticket`, if
     given, queues the printed ticket in the same transaction (not for a replayed request: its
-    ticket is already queued)."""
+    ticket is already queued). `limits`, for a donor's own registration, are counted in the same
+    transaction (not for a replayed request); they may hold it back (Held). `prepared` gives
+    the ticket's token made beforehand; the write transaction holds only the reads and rows
+    that must be in it."""
+    prepared = prepared or Prepared.new()
     try:
         with write_transaction(session):
-            registered = _register_locked(session, registration, request_id, context, answers)
-            if print_ticket is not None and registered.outcome == "new":
+            registered = _register_locked(
+                session, registration, request_id, context, answers, limits, prepared
+            )
+            if (
+                print_ticket is not None
+                and isinstance(registered, Registered)
+                and registered.outcome == "new"
+            ):
                 print_ticket(session, registered.visit, registered.token)
             return registered
     except IntegrityError:
@@ -177,8 +236,14 @@ def is_row_id(key: str) -> bool:
 
 
 def _register_locked(
-    session: Session, registration: Registration, request_id: str, context: Context, answers: str
-) -> Registered:
+    session: Session,
+    registration: Registration,
+    request_id: str,
+    context: Context,
+    answers: str,
+    limits: PublicLimits | None,
+    prepared: Prepared,
+) -> Registered | Held:
     campaign = session.get(Campaign, context.campaign_id)
     if campaign is None or campaign.status != "open":
         raise CampaignClosed()
@@ -188,6 +253,47 @@ def _register_locked(
             return Registered(replayed, None, "already_registered")
         return Registered(replayed, _issue_ticket(session, replayed, context), "replayed")
 
+    cin_try = None
+    if limits is not None and limits.cin_try is None:
+        place, retry_after = registration_place_locked(
+            session, context.now, limits.who, limits.per_device, limits.per_address
+        )
+        if place is None:
+            return Held(retry_after=retry_after)
+        if registration.cin is not None:
+            cin_try, retry_after, delay = cin_try_locked(
+                session, context.now, limits.who, limits.cin_misses
+            )
+            if cin_try is None:
+                return Held(retry_after=retry_after)
+            if delay:
+                session.flush()
+                return Held(delay_seconds=delay, cin_try=cin_try.id)
+
+    registered = _register_new(session, campaign, registration, request_id, context, answers)
+    # The CIN try's answer: a miss when the CIN was registered already or is another donor's.
+    missed = registered.outcome == ALREADY_REGISTERED or registered.cin_conflict
+    if cin_try is not None:
+        cin_try.succeeded = not missed
+    elif limits is not None and limits.cin_try is not None:
+        settle_locked(session, limits.cin_try, not missed)
+    if registered.outcome == "new":
+        visit = registered.visit
+        session.add(Ticket(visit=visit, token_hash=prepared.token_hash, issued_at=context.now))
+        return Registered(visit, prepared.token, "new", registered.cin_conflict)
+    return registered
+
+
+def _register_new(
+    session: Session,
+    campaign: Campaign,
+    registration: Registration,
+    request_id: str,
+    context: Context,
+    answers: str,
+) -> Registered:
+    """The visit with its number and audit event (its ticket is the caller's), or the visit
+    that already holds this CIN in the campaign."""
     if registration.cin is not None:
         visit = registered_visit(session, campaign.id, registration.cin)
         if visit is not None:
@@ -222,8 +328,7 @@ def _register_locked(
     )
     session.add(visit)
     start_visit(session, visit, actor=context.actor, device=context.device, now=context.now)
-    token = _issue_ticket(session, visit, context)
-    return Registered(visit, token, "new", cin_conflict=conflict is not None)
+    return Registered(visit, None, "new", cin_conflict=conflict is not None)
 
 
 def is_replay(session: Session, request_id: str, device: str) -> bool:

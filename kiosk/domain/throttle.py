@@ -81,28 +81,51 @@ def reserve(
     (as a failure until settled), all under the write lock. `failures_only=False` counts every
     try (a rate, not a guess). A refusal is stored under `refusal_name` when given."""
     with write_transaction(session):
-        worst, oldest = _worst(session, now, scopes, failures_only)
-        if worst >= limit:
-            if refusal_name:
-                session.add(_attempt(now, refusal_name, who))
-            retry_after = max(1, int((oldest + WINDOW - now).total_seconds()) + 1)
+        attempt, retry_after, delay = _reserve_locked(
+            session, now, name, who, scopes, limit, failures_only, refusal_name
+        )
+        if attempt is None:
             return Reservation(None, retry_after)
-        attempt = _attempt(now, name, who)
-        session.add(attempt)
         session.flush()
-        attempt_id = attempt.id
+        return Reservation(attempt.id, 0, delay)
+
+
+def _reserve_locked(
+    session: Session,
+    now: datetime,
+    name: str,
+    who: Who,
+    scopes: Sequence[tuple],
+    limit: int,
+    failures_only: bool = True,
+    refusal_name: str | None = None,
+) -> tuple[LoginAttempt | None, int, float]:
+    """`reserve` inside the caller's write transaction: the try's row (added, not flushed; None
+    when refused), the seconds to retry after when refused, and how long to slow the try down."""
+    worst, oldest = _worst(session, now, scopes, failures_only)
+    if worst >= limit:
+        if refusal_name:
+            session.add(_attempt(now, refusal_name, who))
+        return None, max(1, int((oldest + WINDOW - now).total_seconds()) + 1), 0.0
+    attempt = _attempt(now, name, who)
+    session.add(attempt)
     delay = 0.0
     if failures_only and worst >= SLOW_DOWN_AFTER:
         delay = min(2.0, 0.5 * (worst - SLOW_DOWN_AFTER + 1))
-    return Reservation(attempt_id, 0, delay)
+    return attempt, 0, delay
 
 
 def settle(session: Session, attempt_id: int, succeeded: bool) -> None:
     """The answer of a reserved try: one write, whichever it is."""
     with write_transaction(session):
-        session.execute(
-            update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=succeeded)
-        )
+        settle_locked(session, attempt_id, succeeded)
+
+
+def settle_locked(session: Session, attempt_id: int, succeeded: bool) -> None:
+    """`settle` inside the caller's write transaction."""
+    session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=succeeded)
+    )
 
 
 def login_scopes(username: str, who: Who) -> list[tuple]:
@@ -129,6 +152,18 @@ def reserve_cin_try(
     return reserve(session, now, CIN_TRY, who, cin_scopes(who), misses)
 
 
+def cin_try_locked(
+    session: Session, now: datetime, who: Who, misses: int = CIN_MISSES
+) -> tuple[LoginAttempt | None, int, float]:
+    """`reserve_cin_try` inside the caller's write transaction: (the try's row, a miss until its
+    `succeeded` is set; the seconds to retry after when refused (no row); the delay to wait)."""
+    if misses <= 0:
+        attempt = _attempt(now, CIN_TRY, who)
+        session.add(attempt)
+        return attempt, 0, 0.0
+    return _reserve_locked(session, now, CIN_TRY, who, cin_scopes(who), misses)
+
+
 def _unlimited(session: Session, now: datetime, who: Who) -> int:
     """A try stored but never refused, so that settling it works the same."""
     with write_transaction(session):
@@ -147,6 +182,20 @@ def reserve_registration(
 ) -> Reservation:
     """A registration's place in its device's and address's minute (a limit of 0: none);
     refusals are kept, per address, for the coordinator's page."""
+    with write_transaction(session):
+        attempt, retry_after = registration_place_locked(session, now, who, per_device, per_address)
+        if attempt is None:
+            return Reservation(None, retry_after)
+        session.flush()
+        return Reservation(attempt.id)
+
+
+def registration_place_locked(
+    session: Session, now: datetime, who: Who, per_device: int, per_address: int
+) -> tuple[LoginAttempt | None, int]:
+    """`reserve_registration` inside the caller's write transaction (the registration's own, so
+    that its place, the CIN try and the visit cost one commit): the registration's row (added)
+    when it may go on, else None and the seconds to retry after (the refusal's row added)."""
     limits = [
         (
             (LoginAttempt.username == REGISTRATION, LoginAttempt.device == who.device),
@@ -157,18 +206,16 @@ def reserve_registration(
             per_address,
         ),
     ]
-    limits = [(conditions, limit) for conditions, limit in limits if limit > 0]
-    with write_transaction(session):
-        for conditions, limit in limits:
-            count, oldest = _worst(session, now, [conditions], failures_only=False)
-            if count >= limit:
-                session.add(_attempt(now, REGISTRATION_REFUSED, who))
-                retry_after = max(1, int((oldest + WINDOW - now).total_seconds()) + 1)
-                return Reservation(None, retry_after)
-        attempt = _attempt(now, REGISTRATION, who, succeeded=True)
-        session.add(attempt)
-        session.flush()
-        return Reservation(attempt.id)
+    for conditions, limit in limits:
+        if limit <= 0:
+            continue
+        count, oldest = _worst(session, now, [conditions], failures_only=False)
+        if count >= limit:
+            session.add(_attempt(now, REGISTRATION_REFUSED, who))
+            return None, max(1, int((oldest + WINDOW - now).total_seconds()) + 1)
+    attempt = _attempt(now, REGISTRATION, who, succeeded=True)
+    session.add(attempt)
+    return attempt, 0
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
+from functools import partial
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -22,11 +23,12 @@ from kiosk.domain.registration import (
     ALREADY_REGISTERED,
     CampaignClosed,
     Context,
-    is_replay,
+    Held,
+    Prepared,
+    PublicLimits,
     known_donor,
     register,
 )
-from kiosk.domain.throttle import reserve_cin_try, reserve_registration, settle
 from kiosk.domain.validation import (
     CATEGORIES,
     FIELDS,
@@ -48,7 +50,7 @@ from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import CATEGORY_LABELS, SEX_LABELS, field_message
 from kiosk.web.phone import forget_draft, keep_draft, prints_at_once, saved_draft
-from kiosk.web.printing import printing_registered, ticket_printer_hook
+from kiosk.web.printing import printing_registered, registration_printer_hook
 from kiosk.web.reception import found_by_cin
 from kiosk.web.rendering import full_or_fragment, see_other
 
@@ -117,36 +119,49 @@ def wizard():
 
 @bp.post("/kiosk/register")
 def submit_registration():
+    """Everything that needs no database happens before the registration's one write
+    transaction (validation, the questionnaire, the ticket's token and its hash, the printed
+    ticket's layout but its number); the redirect to the ticket (its QR) after the commit."""
     values = _submitted_values(request.form)
-    registration, errors = validate_registration(values, venue_today())
+    today = venue_today()
+    registration, errors = validate_registration(values, today)
     errors.update(_questionnaire_errors(values))
     if errors:
         return _render_wizard(step_of_first_error(errors), values, errors, status=422)
-    answers, _ = clean_answers(values, registration.sex, venue_today())
+    answers, _ = clean_answers(values, registration.sex, today)
     campaign = current_campaign(db.session)
     if campaign is None:
         return _render_wizard("review", values, status=409, closed=True)
     staff = current_staff()
     actor = {"actor": staff.user.username} if staff else {}
-    context = Context(campaign.id, venue_today(), now(), current_language(), device(), **actor)
-    replay = is_replay(db.session, values["request_id"], device())
-    guard = None if staff or replay else _public_guard(registration.cin is not None)
-    if guard is not None and guard.refused:
-        return too_many_registrations(guard.retry_after)
+    context = Context(campaign.id, today, now(), current_language(), device(), **actor)
+    prepared = Prepared.new()
+    limits = None if staff else _public_limits()
+    print_ticket = (
+        registration_printer_hook(campaign, registration, prepared.token, context)
+        if prints_at_once()
+        else None
+    )
+    attempt = partial(
+        register,
+        db.session,
+        registration,
+        values["request_id"],
+        context,
+        answers_to_json(answers),
+        print_ticket=print_ticket,
+        prepared=prepared,
+    )
     try:
-        registered = register(
-            db.session,
-            registration,
-            values["request_id"],
-            context,
-            answers_to_json(answers),
-            print_ticket=ticket_printer_hook() if prints_at_once() else None,
-        )
+        registered = attempt(limits=limits)
+        if isinstance(registered, Held) and registered.delay_seconds:
+            # Repeated CIN misses from here: slowed down, outside the write lock.
+            pause(registered.delay_seconds)
+            registered = attempt(limits=replace(limits, cin_try=registered.cin_try))
     except CampaignClosed:
         return _render_wizard("review", values, status=409, closed=True)
-    if guard is not None and guard.cin_try is not None:
-        missed = registered.outcome == ALREADY_REGISTERED or registered.cin_conflict
-        settle(db.session, guard.cin_try, not missed)
+    if isinstance(registered, Held):
+        return too_many_registrations(registered.retry_after)
     forget_draft()
     if registered.outcome == ALREADY_REGISTERED:
         if staff is not None:
@@ -156,34 +171,17 @@ def submit_registration():
     return see_other(url_for("ticket.show", token=registered.token))
 
 
-@dataclass(frozen=True)
-class _Guard:
-    refused: bool
-    retry_after: int = 0
-    cin_try: int | None = None
-
-
-def _public_guard(with_cin: bool) -> _Guard:
+def _public_limits() -> PublicLimits:
     """A donor's registration takes its place in its device's and address's minute, and its CIN
-    counts as a try of the CIN counters (kiosk/domain/throttle.py)."""
+    counts as a try of the CIN counters (kiosk/domain/throttle.py); a replayed request (a double
+    tap, a retry) gets its ticket again without counting."""
     config = current_app.config
-    place = reserve_registration(
-        db.session,
-        now(),
+    return PublicLimits(
         who(),
         config["REGISTRATIONS_PER_DEVICE_PER_MINUTE"],
         config["REGISTRATIONS_PER_ADDRESS_PER_MINUTE"],
+        config["CIN_MISSES_PER_MINUTE"],
     )
-    if place.refused:
-        return _Guard(True, place.retry_after)
-    if not with_cin:
-        return _Guard(False)
-    cin_try = reserve_cin_try(db.session, now(), who(), config["CIN_MISSES_PER_MINUTE"])
-    if cin_try.refused:
-        return _Guard(True, cin_try.retry_after)
-    if cin_try.delay_seconds:
-        pause(cin_try.delay_seconds)
-    return _Guard(False, cin_try=cin_try.attempt_id)
 
 
 def already_registered():

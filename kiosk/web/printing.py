@@ -5,6 +5,7 @@ page, and the staff's reprint button."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Blueprint, Flask, abort, current_app, render_template, url_for
 from flask_babel import force_locale, format_date, format_datetime, gettext
@@ -60,16 +61,27 @@ def configured_printer() -> PrinterSettings | None:
 
 def ticket_layout(visit: Visit, token: str, language: str) -> Layout:
     """The ticket in `language`: what the page shows and the printer prints."""
+    return _ticket_layout(
+        visit.campaign,
+        visit.donor.first_name,
+        visit.registered_at,
+        visit.queue_number,
+        token,
+        language,
+    )
+
+
+def _ticket_layout(campaign, first_name, registered_at, number: int, token: str, language: str):
     with force_locale(_locale(language)):
         return Layout(
             kind="ticket",
             language=language,
-            campaign=visit.campaign.name,
-            site=in_language(visit.campaign.site_names, language, visit.campaign.site),
-            moment=format_datetime(visit.registered_at, MOMENT),
+            campaign=campaign.name,
+            site=in_language(campaign.site_names, language, campaign.site),
+            moment=format_datetime(registered_at, MOMENT),
             number_label=gettext("Your number"),
-            number=visit.queue_number,
-            first_name=visit.donor.first_name,
+            number=number,
+            first_name=first_name,
             url=public_base_url() + url_for("ticket.status", token=token),
             lines=(
                 gettext(
@@ -166,6 +178,26 @@ def ticket_printer_hook():
             log.exception("the ticket of visit %s could not be laid out for the printer", visit.id)
             return
         add_job(session, layout, now(), visit=visit)
+
+    return queue_ticket
+
+
+def registration_printer_hook(campaign, registration, token: str, context):
+    """For a donor's registration: the ticket laid out before the write lock (all of it but the
+    queue number, which only the transaction knows), added as a print job inside it; None
+    without a printer."""
+    if configured_printer() is None:
+        return None
+    try:
+        layout = _ticket_layout(
+            campaign, registration.first_name, context.now, 0, token, context.language
+        )
+    except Exception:  # never a registration lost to the printer: the screen has the ticket
+        log.exception("a ticket could not be laid out for the printer")
+        return None
+
+    def queue_ticket(session: Session, visit: Visit, token: str) -> None:
+        add_job(session, replace(layout, number=visit.queue_number), context.now, visit=visit)
 
     return queue_ticket
 

@@ -19,6 +19,7 @@ from kiosk.domain.exchange.signing import fingerprint, public_text, venue_key
 from kiosk.domain.medical import table_for
 from kiosk.domain.queue import (
     DESK_STAGES,
+    SHOWN_IN_LINE,
     WAITING_FOR,
     Actor,
     QueueError,
@@ -27,12 +28,12 @@ from kiosk.domain.queue import (
     call_next,
     desk_named,
     desks,
+    line_head,
     mark_no_show,
     no_shows,
     put_back,
     recall,
     visit_at_desk,
-    waiting_line,
 )
 from kiosk.domain.registration import (
     find_visit_by_number,
@@ -145,14 +146,25 @@ def _can_call(stage: str) -> bool:
 
 
 def _waiting_context(stage: str, campaign, version: int | None = None) -> dict:
+    """The head of the line (SHOWN_IN_LINE of it) and how many more wait: a poll costs the same
+    whatever the length of the queue."""
     if campaign is None:
-        return {"waiting": [], "absent": [], "etag": _waiting_etag(0), "moment": now()}
-    absent = [visit for visit in no_shows(db.session, campaign.id) if visit.desk.stage == stage]
+        return {
+            "waiting": [],
+            "waiting_total": 0,
+            "waiting_more": 0,
+            "absent": [],
+            "etag": _waiting_etag(0),
+            "moment": now(),
+        }
     if version is None:
         version = board_version(db.session, campaign.id)
+    line = line_head(db.session, campaign.id, WAITING_FOR[stage])
     return {
-        "waiting": waiting_line(db.session, campaign.id, WAITING_FOR[stage]),
-        "absent": absent,
+        "waiting": line.shown,
+        "waiting_total": line.total,
+        "waiting_more": line.more,
+        "absent": no_shows(db.session, campaign.id, stage, limit=SHOWN_IN_LINE),
         "etag": _waiting_etag(version),
         "moment": now(),
     }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from kiosk.db import db
+from kiosk.domain.journey import WAITING_STAGES
 from kiosk.domain.queue import people_ahead
 from kiosk.domain.slips import next_donation_for, reason_for_public_advice
 from kiosk.domain.ticket_guard import (
@@ -24,7 +26,7 @@ from kiosk.web.errors import error_page
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import DEFERRAL_ADVICE, STAGE_LABELS
 from kiosk.web.printing import ticket_layout
-from kiosk.web.rendering import full_or_fragment, is_htmx
+from kiosk.web.rendering import full_or_fragment, is_htmx, polled
 
 bp = Blueprint("ticket", __name__)
 
@@ -85,22 +87,40 @@ def printing_status(token: str):
 @bp.get("/t/<token>")
 def status(token: str):
     """What anyone holding the ticket sees: number, stage, people ahead. Never a name.
-    Staff who scan it with their phone while logged in get the visit's record instead."""
+    Staff who scan it with their phone while logged in get the visit's record instead.
+    Polled every 15 s: while nothing it shows changed, 304 with no body. Its ETag is made of
+    what the page shows and nothing else, so it tells no more than the page (not, say, that
+    somebody tried this CIN again at the kiosk)."""
     visit = _ticket_or_404(token).visit
     if current_staff() is not None and not is_htmx():
         return redirect(url_for("records.show", key=token))
+    campaign = visit.campaign
     ahead = people_ahead(db.session, visit)
-    return full_or_fragment(
-        "ticket/status.html",
-        "ticket/_status.html",
-        token=token,
-        visit=visit,
-        campaign=visit.campaign,
-        stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
-        ahead=ahead,
-        wait=wait_for_visit(db.session, visit, ahead, now()),
-        screening=visit.screening,
-        next_date=next_donation_for(visit),
-        advice=DEFERRAL_ADVICE.get(reason_for_public_advice(visit)),
-        page_context=lambda: {"qr": qr_svg(public_base_url() + request.path)},
+    wait = wait_for_visit(db.session, visit, ahead, now())
+    desk = visit.desk.id if visit.desk else None
+    shown = [campaign.name, campaign.site, visit.queue_number, visit.stage, ahead, wait, desk]
+    screening = next_date = advice = None
+    if visit.stage not in WAITING_STAGES:  # the slips: a deferral's date, the next donation
+        screening, next_date = visit.screening, next_donation_for(visit)
+        advice = DEFERRAL_ADVICE.get(reason_for_public_advice(visit))
+        shown += [screening and screening.deferral_until, next_date, advice and str(advice)]
+    shown.append(current_language())
+    etag = "t" + hashlib.sha256(repr(shown).encode()).hexdigest()[:20]
+    return polled(
+        etag,
+        lambda: full_or_fragment(
+            "ticket/status.html",
+            "ticket/_status.html",
+            token=token,
+            visit=visit,
+            campaign=campaign,
+            stage_label=STAGE_LABELS.get(visit.stage, visit.stage),
+            ahead=ahead,
+            wait=wait,
+            screening=screening,
+            next_date=next_date,
+            advice=advice,
+            etag=etag,
+            page_context=lambda: {"qr": qr_svg(public_base_url() + request.path)},
+        ),
     )

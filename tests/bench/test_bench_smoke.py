@@ -24,6 +24,7 @@ SCENARIO_PHASES = {
         "floor, sequential",
         "floor, 8 clients",
     },
+    "5 tablet hour": {"3 s"},
 }
 HALL_REQUESTS = {
     "kiosk: POST registration",
@@ -32,6 +33,12 @@ HALL_REQUESTS = {
     "display: board",
     "console: waiting list",
     "phone: status",
+}
+TABLET_REQUESTS = HALL_REQUESTS | {"phone registering: POST registration"}
+LONG_QUEUE = {
+    f"{page}, {how}"
+    for page in ("waiting list", "display board", "/t/ status")
+    for how in ("rendered", "unchanged")
 }
 PAGES = 6
 
@@ -58,9 +65,18 @@ def test_the_quick_run_measures_every_scenario_without_errors(tmp_path):
         phases.setdefault(row["scenario"], set()).add(row["phase"])
         assert row["count"] > 0 and row["per_second"] > 0
         assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+    (long_queue,) = phases.pop("6 long queue")  # "N waiting": as many as the run left
+    assert long_queue.endswith(" waiting")
     assert phases == SCENARIO_PHASES
     hall = {row["what"] for row in rows if row["scenario"] == "3 venue hour"}
     assert HALL_REQUESTS <= hall
+    tablet = {row["what"] for row in rows if row["scenario"] == "5 tablet hour"}
+    assert TABLET_REQUESTS <= tablet
+    assert figures["tablet"]["pinned"] == "taskset -c 0"
+    assert {row["what"] for row in rows if row["scenario"] == "6 long queue"} == LONG_QUEUE
+    # Every target of issue 18 printed with its verdict, never asserted.
+    assert len(figures["targets"]) >= 12
+    assert {target["verdict"] for target in figures["targets"]} <= {"met", "NOT MET"}
 
     floor = figures["floor"]
     assert set(floor["by_clients"]) == {"1", "8"}

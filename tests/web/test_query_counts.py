@@ -18,8 +18,10 @@ HTMX = {"HX-Request": "true"}
 BUDGETS = {
     "kiosk form": 0,
     # The registration's own 11, then the throttles (issue 14): its place in the registration
-    # counters, its CIN's try reserved (two counts and a row, under the write lock) and settled.
-    "register": 21,  # + the retry check before the limits (a stored request gets its ticket)
+    # counters and its CIN's try (two counts and a row each). Since issue 18 they are counted in
+    # the registration's own write transaction (one BEGIN, no separate settle, no retry check
+    # before it: a stored request is found first inside): 21 → 17.
+    "register": 17,
     # The wait estimate (kiosk/domain/wait_estimate.py) reads the line's recent calls and the desks
     # with someone logged in: two statements per line, and the ticket page counts who is ahead.
     "ticket page": 10,  # + the address's recent token misses (429 guard), + its print job
