@@ -22,7 +22,7 @@ from kiosk import create_app
 from kiosk.db import db
 from kiosk.domain.exchange.bundle import build_bundle
 from kiosk.domain.exchange.central import ImportRefused, import_bundles, read_bundle
-from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, VISITS_JSON
+from kiosk.domain.exchange.columns import EVENTS_CSV, MANIFEST, SCHEMA_VERSION, VISITS_JSON
 from kiosk.domain.exchange.files import file_entry, zip_bytes
 from kiosk.domain.exchange.verify import bundle_members, read_manifest, verify_bundle
 from kiosk.models import Campaign, Donation, Donor, Event, ImportedBundle, Screening, Visit
@@ -278,7 +278,7 @@ def rezipped(bundle: bytes, **replaced: bytes) -> bytes:
 
 def with_newer_schema(bundle: bytes) -> bytes:
     manifest = json.loads(bundle_members(bundle)[MANIFEST])
-    manifest["schema_version"] = 2
+    manifest["schema_version"] = SCHEMA_VERSION + 1
     return rezipped(bundle, **{MANIFEST: json.dumps(manifest).encode()})
 
 
@@ -301,7 +301,10 @@ def with_a_raw_byte_flipped(bundle: bytes) -> bytes:
     ("spoil", "message"),
     [
         (lambda data: data[: len(data) // 2], "not a readable ZIP file"),
-        (with_newer_schema, "schema version 2 is newer than this Nabd reads (1)"),
+        (
+            with_newer_schema,
+            f"schema version {SCHEMA_VERSION + 1} is newer than this Nabd reads ({SCHEMA_VERSION})",
+        ),
         (with_one_byte_changed, "visits.json: SHA-256 does not match the manifest"),
         (with_a_raw_byte_flipped, "visits.json"),
         (lambda data: b"PK\x03\x04 not really", "not a readable ZIP file"),

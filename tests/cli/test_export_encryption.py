@@ -205,7 +205,7 @@ def test_bad_passphrase_options_are_one_line(kiosk, tmp_path, monkeypatch, args,
 def test_an_encrypted_bundle_of_a_newer_schema_is_refused_in_one_line(kiosk, tmp_path, monkeypatch):
     monkeypatch.setenv("NABD_PASSPHRASE", PASSPHRASE)
     out = tmp_path / "future.zip"
-    out.write_bytes(zip_bytes({MANIFEST: b'{"schema_version": 2, "files": {}}'}, PASSPHRASE))
+    out.write_bytes(zip_bytes({MANIFEST: b'{"schema_version": 3, "files": {}}'}, PASSPHRASE))
     result = kiosk("verify-export", out, "--passphrase-env", "NABD_PASSPHRASE")
     assert result.exit_code == 1
-    assert result.output.strip() == (f"{out}: schema version 2 is newer than this Nabd reads (1)")
+    assert result.output.strip() == (f"{out}: schema version 3 is newer than this Nabd reads (2)")
