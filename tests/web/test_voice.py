@@ -297,3 +297,28 @@ def test_a_recorded_prompt_carries_its_clip(login_as, staffed):
     assert 'data-clip="/voice/fr/identity?v=' in html
     arabic = staffed.test_client().get("/kiosk/register?lang=ar").get_data(as_text=True)
     assert 'data-clip="' not in arabic
+
+
+# --- the display's announcement -------------------------------------------------------------------
+
+
+def test_the_display_plays_the_recorded_call_where_every_word_is_recorded(login_as, register):
+    from kiosk.domain.voice import announcement_prompts
+    from tests.support.staff import post
+
+    register(cin="AA100001")
+    post(login_as("doctor", desk="Médecin 1"), "/staff/queue/interview/call-next")
+    coordinator = login_as("coordinator")
+    prompts = announcement_prompts("fr", 1, "Médecin 1")
+    assert prompts == ["call-number", "num-1", "call-go-to", desk_prompt_id("Médecin 1")]
+    for prompt_id in prompts[:-1]:
+        upload(coordinator, f"/staff/voice/fr/{prompt_id}")
+    page = coordinator.get("/display").get_data(as_text=True)
+    assert 'data-languages="ar fr"' in page
+    assert "data-clips-fr" not in page  # the desk is not recorded yet: the browser's voice
+    upload(coordinator, f"/staff/voice/fr/{prompts[-1]}")
+    page = coordinator.get("/display").get_data(as_text=True)
+    clips = re.search(r'data-clips-fr="([^"]*)"', page).group(1).split(" ")
+    assert [url.split("?")[0] for url in clips] == [f"/voice/fr/{p}" for p in prompts]
+    assert "data-clips-ar" not in page
+    assert 'data-say-ar="' in page
