@@ -285,9 +285,26 @@ def test_every_kiosk_screen_and_question_has_a_listen_button(client):
     assert 'data-lang="ar"' in html
     # Without a clip, the button waits for the script to find a voice: hidden.
     assert 'data-clip="' not in html
-    assert html.count("data-listen=") == html.count("data-listen=") - html.count("hidden>") + (
-        html.count("hidden>")
+    buttons = re.findall(r"<button[^>]*data-listen=[^>]*>", html)
+    assert len(buttons) == 1 + html.count("data-question=") and all(
+        b.endswith(" hidden>") for b in buttons
     )
+
+
+def test_every_listen_button_names_a_known_prompt():
+    from pathlib import Path
+
+    from kiosk.domain.validation import STEPS
+    from kiosk.domain.voice import SCREEN_PROMPT_IDS
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    named = {
+        found
+        for path in templates.rglob("*.html")
+        for found in re.findall(r'listen\("([a-z-]+)"\)', path.read_text(encoding="utf-8"))
+    }
+    assert named and named <= SCREEN_PROMPT_IDS
+    assert set(STEPS) <= SCREEN_PROMPT_IDS  # the wizard's button: listen(step)
 
 
 def test_a_recorded_prompt_carries_its_clip(login_as, staffed):
