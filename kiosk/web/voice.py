@@ -124,7 +124,9 @@ def prompt_text(prompt: Prompt, values: dict | None = None) -> str:
     """What the prompt says in the current language."""
     if not prompt.msgids:
         return prompt.text
-    values = values if values is not None else {"centre": _centre_name(_campaign())}
+    if values is None:  # the campaign is read only for the one prompt that names its centre
+        named = any("%(centre)s" in msgid for msgid in prompt.msgids)
+        values = {"centre": _centre_name(_campaign())} if named else {}
     return " ".join(gettext(msgid, **values) for msgid in prompt.msgids)
 
 

@@ -99,6 +99,7 @@ def test_every_donor_page_passes_axe_and_has_large_targets(page: Page, language,
     page.goto(f"/kiosk?lang={language}")
     expect(page.locator("[data-listen=start]")).to_be_visible()
     problems += problems_on(page, "start")
+    page.screenshot(path=artifacts / f"accessibility-start-{language}.png")
 
     donor = Donor("Salma", "Amrani", cin=unique_cin("AX"))
     open_registration(page, language)
@@ -112,6 +113,7 @@ def test_every_donor_page_passes_axe_and_has_large_targets(page: Page, language,
     problems += problems_on(page, "contact")
     go_next(page, "questionnaire")
     problems += problems_on(page, "questionnaire")
+    page.screenshot(path=artifacts / f"accessibility-questionnaire-{language}.png")
     answer_questionnaire(page)
     go_next(page, "consent")
     problems += problems_on(page, "consent")
