@@ -36,7 +36,8 @@ TOUCH_TARGETS = """
 () => {
   const small = [];
   const seen = new Set();
-  const controls = "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]";
+  const controls = "a[href], button, input:not([type=hidden]), select, textarea, summary, "
+    + "[role=button]";
   document.querySelectorAll(controls).forEach((control) => {
     if (control.closest(".visually-hidden, [hidden], [aria-hidden=true]")) { return; }
     const target = control.matches("input[type=radio], input[type=checkbox]")
@@ -61,7 +62,8 @@ async () => {
   const results = await axe.run(document, { resultTypes: ["violations"] });
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "));
+    .map((v) => `${v.id} (${v.impact}): `
+      + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "));
 }
 """
 

@@ -17,7 +17,7 @@ from tests.security.conftest import GOOD_DONATION, GOOD_SCREENING, snapshot, sta
 from tests.security.routes import every_route
 from tests.support.factories import VALID_DONOR, fresh_form
 from tests.support.staff import PASSWORD, csrf_of
-from tests.unit.test_voice import WEBM, zip_of
+from tests.support.voice import WEBM, zip_of
 
 
 def _payloads(venue) -> dict[str, tuple[str | None, dict, bool]]:

@@ -3,9 +3,7 @@ out and back."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import zipfile
 
 import pytest
@@ -25,9 +23,7 @@ from kiosk.domain.voice import (
     prompts_for,
     read_export,
 )
-
-WEBM = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + b"\0" * 40
-OGG = b"OggS\x00\x02" + b"\0" * 40
+from tests.support.voice import OGG, WEBM, zip_of
 
 
 def words(language: str, number: int) -> str:
@@ -177,24 +173,6 @@ def test_an_export_comes_back_whole(tmp_path):
     other = ClipStore(tmp_path / "b")
     assert other.save_all(clips) == 2
     assert other.find("fr", "q-x").path.read_bytes() == OGG
-
-
-def zip_of(entries: dict[str, bytes], manifest: object | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-        if manifest is None:
-            manifest = {
-                "format": "nabd-voice-clips",
-                "version": 1,
-                "clips": [
-                    {"file": name, "sha256": hashlib.sha256(data).hexdigest()}
-                    for name, data in entries.items()
-                ],
-            }
-        archive.writestr("manifest.json", json.dumps(manifest))
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from kiosk.db import db
 from kiosk.domain.voice import MAX_CLIP_BYTES, desk_prompt_id
 from kiosk.models import Event
 from tests.support.staff import csrf_of
-from tests.unit.test_voice import OGG, WEBM, zip_of
+from tests.support.voice import OGG, WEBM, zip_of
 
 BOUNDARY = "nabd-test-boundary"
 
