@@ -197,9 +197,11 @@ def recording_page():
     return _page()
 
 
-def _page(message: str | None = None, ok: bool = True, status: int = 200):
+def _page(
+    message: str | None = None, ok: bool = True, status: int = 200, language: str | None = None
+):
     languages = supported()
-    language = request.values.get("lang")
+    language = language or request.values.get("lang")
     language = language if language in languages else languages[0]
     counts = {}
     for code in languages:
@@ -250,7 +252,7 @@ def save_clip(language: str, prompt_id: str):
     try:
         clip_store().save(language, prompt_id, data)
     except ClipRefused as refused:
-        return _page(_refusal(refused), ok=False, status=422)
+        return _page(_refusal(refused), ok=False, status=422, language=language)
     _audit(CLIP_SAVED, {"language": language, "prompt": prompt_id, "bytes": len(data)})
     return see_other(url_for("voice.recording_page", lang=language) + f"#p-{prompt_id}")
 
