@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from kiosk.domain.voice import announcement_prompts
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.staff_pages import log_in
+from tests.e2e.staff_pages import log_in, register
 from tests.server import running_server
-from tests.support.staff_http import add_staff_and_desks
+from tests.support.staff_http import StaffDevice, add_staff_and_desks
 
 # Chromium's own microphone: a beep, granted without asking.
 FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -40,7 +41,11 @@ NO_VOICE = """Object.defineProperty(window, "speechSynthesis", { value: {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("voice-server")) as base_url:
-        add_staff_and_desks(base_url.instance, {"amina": "coordinator"}, {})
+        add_staff_and_desks(
+            base_url.instance,
+            {"amina": "coordinator", "driss": "doctor"},
+            {"Médecin 1": "interview"},
+        )
         yield base_url
 
 
@@ -121,3 +126,52 @@ def test_without_javascript_there_is_no_button(browser, server):
     assert page.locator("[data-listen]").count() == 2
     assert page.locator("[data-listen]:visible").count() == 0
     context.close()
+
+
+# Half a second of a tone, recorded by the browser itself as WebM/Opus (the same MediaRecorder as
+# the recording page, fed by an oscillator instead of a microphone).
+RECORD_A_TONE = """
+async () => {
+  const audio = new AudioContext();
+  const tone = audio.createOscillator();
+  const out = audio.createMediaStreamDestination();
+  tone.connect(out);
+  tone.start();
+  const recorder = new MediaRecorder(out.stream, { mimeType: "audio/webm;codecs=opus" });
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  recorder.stop();
+  await stopped;
+  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  return Array.from(bytes);
+}
+"""
+
+
+def test_the_display_calls_with_the_recorded_clips_and_the_voice_elsewhere(page: Page, server):
+    page.add_init_script(NO_VOICE)
+    page.goto(f"{server}/display?lang=fr")
+    tone = bytes(page.evaluate(RECORD_A_TONE))
+    assert tone[:4] == b"\x1a\x45\xdf\xa3"
+    register(server)
+    folder = server.instance / "voice" / "fr"
+    folder.mkdir(parents=True, exist_ok=True)
+    for prompt_id in announcement_prompts("fr", 1, "Médecin 1"):
+        (folder / f"{prompt_id}.webm").write_bytes(tone)
+    page.reload()
+    page.locator("[data-sound-on]").click()  # the touch that lets the page make a sound
+    doctor = StaffDevice(server, "driss")
+    doctor.log_in()
+    doctor.pick_desk("Médecin 1")
+    doctor.call_next("interview")
+    expect(page.locator("[data-latest-call][data-number='1']")).to_be_visible(timeout=10000)
+    assert (
+        page.locator("[data-latest-call]").get_attribute("data-clips-fr").count("/voice/fr/") == 4
+    )
+    # French from its four clips, played one after the other; Arabic has none and no voice here.
+    expect(page.locator("body")).to_have_attribute(
+        "data-spoken", "ar:voice fr:clips", timeout=15000
+    )
