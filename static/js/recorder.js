@@ -26,7 +26,10 @@
     function record() {
       navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
         chunks = [];
-        recorder = new MediaRecorder(stream, mimeType ? { mimeType: mimeType } : {});
+        // 48 kbit/s Opus: a clear voice, and a minute and a half within the 512 kB a clip may be.
+        var options = { audioBitsPerSecond: 48000 };
+        if (mimeType) { options.mimeType = mimeType; }
+        recorder = new MediaRecorder(stream, options);
         recorder.addEventListener("dataavailable", function (event) {
           if (event.data.size) { chunks.push(event.data); }
         });
