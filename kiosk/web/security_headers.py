@@ -34,7 +34,8 @@ HEADERS = {
 }
 
 
-# Files that are the same for everyone: static files and the prompt clips (kiosk/web/voice.py).
+# Files that are the same for everyone: static files and the prompt clips (kiosk/web/voice.py;
+# a clip that is not there is not cached).
 CACHEABLE_ENDPOINTS = frozenset({"static", "voice.clip"})
 
 
@@ -55,7 +56,10 @@ def init_app(app: Flask) -> None:
 def protective_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint not in CACHEABLE_ENDPOINTS:
+    cacheable = request.endpoint == "static" or (
+        request.endpoint in CACHEABLE_ENDPOINTS and response.status_code in (200, 304)
+    )
+    if not cacheable:
         # A kiosk is shared: Back must never show the previous donor's page.
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -151,9 +151,9 @@ def test_an_ogg_clip_replaces_a_webm_one(login_as, staffed):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "The recording is empty"),
-        (b"<?php system($_GET['x']); ?>" * 3, "not a WebM or Ogg"),
-        (b"OggS" + b"\0" * MAX_CLIP_BYTES, "too large"),
+        (b"", "L’enregistrement est vide"),
+        (b"<?php system($_GET['x']); ?>" * 3, "pas un enregistrement audio WebM ou Ogg"),
+        (b"OggS" + b"\0" * MAX_CLIP_BYTES, "trop volumineux"),
     ],
 )
 def test_a_bad_upload_is_refused_and_nothing_kept(login_as, staffed, data, message):
@@ -217,7 +217,7 @@ def test_the_clips_go_out_as_one_zip_and_come_back(login_as, staffed, make_app, 
     (tmp_path / "instance" / "voice").rename(tmp_path / "old-voice")
     response = upload(client, "/staff/voice/import", exported.data, field="clips", name="v.zip")
     assert response.status_code == 200
-    assert "2 voice clips imported" in response.get_data(as_text=True)
+    assert "2 enregistrements importés" in response.get_data(as_text=True)
     assert clip_files(staffed, "fr") == ["start.webm"]
     assert clip_files(staffed, "ar") == ["q-vaccine.ogg"]
     assert json.loads(events(staffed, "voice_clips_imported")[0]) == {"clips": 2}
@@ -226,11 +226,11 @@ def test_the_clips_go_out_as_one_zip_and_come_back(login_as, staffed, make_app, 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"PK\x03\x04 broken", "not a ZIP of voice clips"),
-        (zip_of({"../../kiosk.sqlite3.webm": WEBM}), "something other than voice clips"),
-        (zip_of({"de/start.webm": WEBM}), "a language this kiosk does not offer"),
-        (zip_of({"fr/nope.webm": WEBM}), "a prompt this kiosk does not have"),
-        (zip_of({"fr/start.webm": b"GIF89a" + b"\0" * 30}), "not a WebM or Ogg"),
+        (b"PK\x03\x04 broken", "pas un ZIP d’enregistrements"),
+        (zip_of({"../../kiosk.sqlite3.webm": WEBM}), "autre chose que des enregistrements"),
+        (zip_of({"de/start.webm": WEBM}), "une langue que cette borne ne propose pas"),
+        (zip_of({"fr/nope.webm": WEBM}), "un texte que cette borne n’a pas"),
+        (zip_of({"fr/start.webm": b"GIF89a" + b"\0" * 30}), "pas un enregistrement audio WebM"),
     ],
 )
 def test_a_bad_import_is_refused_with_its_reason_and_loses_nothing(
