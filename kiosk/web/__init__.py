@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from kiosk.domain.names import in_language
-from kiosk.web import dates, device_cookie, errors, guard, i18n, security_headers
+from kiosk.web import dates, device_cookie, errors, guard, i18n, security_headers, voice
 from kiosk.web.i18n import current_language
 from kiosk.web.messages import (
     ACTOR_LABELS,
@@ -59,6 +59,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(phone_bp)
     device_cookie.init_app(app)
     guard.init_app(app)
+    voice.init_app(app)
     security_headers.init_app(app)
     # Browsers ask every site for /favicon.ico: the static file (a red drop), not a 404.
     app.add_url_rule(

@@ -9,13 +9,11 @@ from kiosk.db import db
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.queue import board_version, latest_calls, stage_waits
 from kiosk.web.context import now
+from kiosk.web.i18n import supported
 from kiosk.web.rendering import is_htmx, polled
+from kiosk.web.voice import announcement_clips
 
 bp = Blueprint("display", __name__)
-
-# The announcement is given in the three languages whatever the page shows (the display's script
-# speaks each one it has a voice or clips for).
-SPOKEN_LANGUAGES = ("ar", "fr", "zgh")
 
 
 def _board_context(campaign=None, version: int | None = None) -> dict:
@@ -30,13 +28,15 @@ def _board_context(campaign=None, version: int | None = None) -> dict:
         "waits": stage_waits(db.session, campaign.id, now()),
         "version": board_version(db.session, campaign.id) if version is None else version,
         "announcements": _announcements(calls[0]) if calls else {},
+        "announcement_clips": _announcement_clips(calls[0]) if calls else {},
         "poll_seconds": current_app.config["DISPLAY_POLL_SECONDS"],
     }
 
 
 def _announcements(call) -> dict[str, str]:
+    """The announcement in every language of the kiosk, whatever the page shows."""
     spoken = {}
-    for language in SPOKEN_LANGUAGES:
+    for language in supported():
         with force_locale(language):
             spoken[language] = gettext(
                 "Number %(number)s, please go to %(desk)s.",
@@ -44,6 +44,16 @@ def _announcements(call) -> dict[str, str]:
                 desk=call.desk_in(language),
             )
     return spoken
+
+
+def _announcement_clips(call) -> dict[str, list[str]]:
+    """The recorded clips that say the announcement, for the languages that have them all."""
+    clips = {}
+    for language in supported():
+        urls = announcement_clips(language, call.queue_number, call.desk_name)
+        if urls:
+            clips[language] = urls
+    return clips
 
 
 def _etag(version: int) -> str:

@@ -34,6 +34,11 @@ HEADERS = {
 }
 
 
+# Files that are the same for everyone: static files and the prompt clips (kiosk/web/voice.py;
+# a clip that is not there is not cached).
+CACHEABLE_ENDPOINTS = frozenset({"static", "voice.clip"})
+
+
 class TlsAwareSessionInterface(SecureCookieSessionInterface):
     """The session cookie is marked Secure when the request came over TLS (or the setting says
     so): the venue usually serves plain HTTP on its own Wi-Fi, where a Secure cookie would never
@@ -51,7 +56,10 @@ def init_app(app: Flask) -> None:
 def protective_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint != "static":
+    cacheable = request.endpoint == "static" or (
+        request.endpoint in CACHEABLE_ENDPOINTS and response.status_code in (200, 304)
+    )
+    if not cacheable:
         # A kiosk is shared: Back must never show the previous donor's page.
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,5 +1,6 @@
-// The wall display: a chime and a spoken announcement, in Arabic and French, for each new call
-// and recall. Where the browser has no voice for a language, the chime plays alone.
+// The wall display: a chime and a spoken announcement in each language of the kiosk, for each new
+// call and recall: the team's recorded clips (kiosk/web/voice.py) where they are all there, else
+// the browser's voice; where it has none for a language either, the chime plays alone.
 (function () {
   "use strict";
   var announced = null;
@@ -23,18 +24,45 @@
     } catch (error) { /* no sound card: the screen still shows the call */ }
   }
 
+  // The languages of the kiosk in turn: the team's recorded clips where every word of the call
+  // is recorded (the number composed from its words, then the desk), else the browser's voice.
+  function playClips(urls, done) {
+    if (!urls.length) { done(); return; }
+    var clip = new Audio(urls[0]);
+    var next = function () { playClips(urls.slice(1), done); };
+    clip.addEventListener("ended", next, { once: true });
+    clip.addEventListener("error", next, { once: true });
+    var started = clip.play();
+    if (started && started.catch) { started.catch(next); }
+  }
+
+  function sayWithVoice(text, language, done) {
+    var voices = "speechSynthesis" in window ? window.speechSynthesis.getVoices() : [];
+    var voice = voices.find(function (v) { return v.lang.toLowerCase().split(/[-_]/)[0] === language; });
+    if (!text || !voice) { done(); return; }
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.voice = voice;
+    utterance.lang = voice.lang;
+    utterance.addEventListener("end", done);
+    utterance.addEventListener("error", done);
+    window.speechSynthesis.speak(utterance);
+  }
+
   function speak(call) {
-    if (!("speechSynthesis" in window)) { return; }
-    var voices = window.speechSynthesis.getVoices();
-    ["ar", "fr"].forEach(function (language) {
-      var text = call.dataset["say" + language.charAt(0).toUpperCase() + language.slice(1)];
-      var voice = voices.find(function (v) { return v.lang.toLowerCase().indexOf(language) === 0; });
-      if (!text || !voice) { return; }
-      var utterance = new SpeechSynthesisUtterance(text);
-      utterance.voice = voice;
-      utterance.lang = voice.lang;
-      window.speechSynthesis.speak(utterance);
-    });
+    var languages = (call.dataset.languages || "").split(" ").filter(Boolean);
+    var spoken = [];
+    (function next() {
+      var language = languages.shift();
+      if (!language) { document.body.dataset.spoken = spoken.join(" "); return; }
+      var clips = call.getAttribute("data-clips-" + language);
+      if (clips) {
+        spoken.push(language + ":clips");
+        playClips(clips.split(" "), next);
+      } else {
+        spoken.push(language + ":voice");
+        sayWithVoice(call.getAttribute("data-say-" + language), language, next);
+      }
+    })();
   }
 
   function announceIfNew() {

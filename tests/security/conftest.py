@@ -13,7 +13,7 @@ from tests.support.staff import log_in, pick_desk, post
 
 ROLES = ("reception", "doctor", "phlebotomist", "coordinator")
 # Audit lines that reading writes (who opened which record, who logged in): not a change of state.
-ACCESS_ACTIONS = ("view_record", "login", "login_failed")
+ACCESS_ACTIONS = ("view_record", "login", "login_failed", "voice_clips_exported")
 GOOD_SCREENING = {
     "weight_kg": "77.7",
     "systolic": "131",

@@ -26,6 +26,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.logout",
         "display.show",
         "display.board",
+        "voice.clip",
     }
 )
 
@@ -45,6 +46,8 @@ def every_route(app, token: str) -> Iterator[Route]:
         "stage": "interview",
         "filename": "css/app.css",
         "visit_id": 1,
+        "language": "fr",
+        "prompt_id": "start",
     }
     urls = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():

@@ -7,6 +7,8 @@ row for row. Then, as a control, the same request with the right token does chan
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from kiosk.db import db
@@ -15,6 +17,7 @@ from tests.security.conftest import GOOD_DONATION, GOOD_SCREENING, snapshot, sta
 from tests.security.routes import every_route
 from tests.support.factories import VALID_DONOR, fresh_form
 from tests.support.staff import PASSWORD, csrf_of
+from tests.support.voice import WEBM, zip_of
 
 
 def _payloads(venue) -> dict[str, tuple[str | None, dict, bool]]:
@@ -52,7 +55,17 @@ def _payloads(venue) -> dict[str, tuple[str | None, dict, bool]]:
         "reception.find": ("reception", {"cin": "AB123456"}, False),
         "reception.reissue": ("reception", {"card_checked": "yes"}, True),
         "guard.clear": ("coordinator", {"address": "10.9.9.9"}, True),  # its audit event
+        "voice.save_clip": ("coordinator", {"clip": (Replayable(WEBM), "clip.webm")}, True),
+        "voice.import_clips": ("coordinator", {"clips": (Replayable(zip_of({})), "v.zip")}, True),
     }
+
+
+class Replayable(io.BytesIO):
+    """An uploaded file sent again by each attempt: the test client closes it after each
+    request, which here only rewinds it."""
+
+    def close(self):
+        self.seek(0)
 
 
 TOKEN_OF = {

@@ -22,7 +22,14 @@ def waiting_donors(register):
     return [register(cin=f"AA10000{n}").headers["Location"].rsplit("/", 1)[1] for n in range(1, 4)]
 
 
-SAMPLE_ARGUMENTS = {"stage": "interview", "token": "A" * 32, "key": "A" * 32, "visit_id": 1}
+SAMPLE_ARGUMENTS = {
+    "stage": "interview",
+    "token": "A" * 32,
+    "key": "A" * 32,
+    "visit_id": 1,
+    "language": "fr",
+    "prompt_id": "start",
+}
 ACTION_CHOICES = ("call-next", "recall", "no-show")
 
 
