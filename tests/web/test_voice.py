@@ -103,7 +103,8 @@ def test_the_recording_page_lists_every_prompt_and_counts_the_missing(login_as):
     assert "واحد" in html  # the Arabic number words to say
     missing = {lang: int(n) for lang, n in _missing_counts(html)}
     assert set(missing) == set(client.application.config["LANGUAGES"])
-    assert all(n > 50 for n in missing.values())
+    # Screens, questions, number words, desks: Tamazight says numbers digit by digit (fewer words).
+    assert all(n >= 40 for n in missing.values()), missing
     upload(client, "/staff/voice/ar/start")
     html = client.get("/staff/voice?lang=ar").get_data(as_text=True)
     assert dict(_missing_counts(html))["ar"] == str(missing["ar"] - 1)
