@@ -182,8 +182,7 @@ def prompts_for(
     the display's words, its numbers, its desks (`desks`: (name, name in this language))."""
     prompts = [Prompt(p.id, "screen", p.msgids) for p in SCREEN_PROMPTS]
     prompts += [
-        Prompt(question_prompt_id(q.code), "question", text=q.text_in(language))
-        for q in questions
+        Prompt(question_prompt_id(q.code), "question", text=q.text_in(language)) for q in questions
     ]
     prompts += [Prompt(p.id, "call", p.msgids) for p in CALL_PROMPTS]
     rule = number_rule(language)

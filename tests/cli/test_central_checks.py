@@ -10,6 +10,8 @@ checks (tests/cli/test_trust.py refuses the others before).
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import date
 
 import pytest
 
@@ -22,7 +24,9 @@ from kiosk.domain.exchange.columns import (
 )
 from kiosk.domain.exchange.files import csv_bytes, file_entry
 from kiosk.domain.exchange.verify import bundle_members
+from kiosk.domain.questionnaire import answers_to_json, clean_answers
 from tests.support.centre_bundles import events_of, first, refused, resigned, signed_zip, visits_of
+from tests.support.factories import expected_answers
 from tests.support.venue_day import VENUE_NAME, VENUE_PUBLIC, venue_bundle
 
 
@@ -133,6 +137,36 @@ VISIT_ATTACKS = {
         "stage_final: 'done' is not a stage a venue accepts (a visit there needs",
     ),
     "huge-text": ({}, {"last_name": "A" * 5000}, "last_name: longer than 1000 characters"),
+    "answers-not-json": (
+        {},
+        {"questionnaire_answers": "{not json"},
+        "questionnaire_answers: '{not json' is not the questionnaire's answers a venue accepts",
+    ),
+    "answers-to-no-question": (
+        {},
+        {"questionnaire_answers": json.dumps({"root": {"answer": "yes", "date": None}})},
+        "questionnaire_answers: ",
+    ),
+    "severity-unknown": (
+        {"bag_number": None},
+        {"adverse_severity": "apocalyptic"},
+        "adverse_severity: 'apocalyptic' is not one of mild, moderate, severe",
+    ),
+    "severity-without-a-reaction": (
+        {"bag_number": None, "adverse_event": "none"},
+        {"adverse_severity": "severe"},
+        "adverse_severity: 'severe' is not a reaction's severity a venue accepts",
+    ),
+    "note-bidi-override": (
+        {"decision": None},
+        {"screening_note": "ok\u202e"},
+        "screening_note: 'ok\\u202e' is not the doctor's note",
+    ),
+    "note-too-long": (
+        {"bag_number": None},
+        {"donation_note": "x" * 1001},
+        "donation_note: longer than 1000 characters",
+    ),
 }
 
 
@@ -295,3 +329,26 @@ def test_members_are_hashed_as_they_stream_and_only_those_read_later_are_kept(da
     assert report.ok and report.files == 5
     assert set(kept) == {MANIFEST, "signature.json", VISITS_JSON, EVENTS_CSV}
     assert "visits.xlsx" not in KEPT and "visits.csv" not in KEPT
+
+
+def test_answers_notes_and_a_reactions_severity_reach_the_centre(day, centre, tmp_path):
+    visits = visits_of(day.bundle)
+    visit = visits[first(visits, bag_number=None)]
+    day_of_visit = date.fromisoformat(visit["campaign_date"])
+    answers, _ = clean_answers(expected_answers(), visit["sex"], day_of_visit)
+    visit["questionnaire_answers"] = answers_to_json(answers)
+    visit["screening_note"] = "Tension contrôlée deux fois"
+    visit.update(adverse_event="vasovagal", adverse_severity="moderate", donation_note="Allongé")
+    path = tmp_path / "day.zip"
+    path.write_bytes(resigned(day.bundle, visits))
+    result = centre("central", "import", str(path))
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(centre.url.removeprefix("sqlite:///")) as database:
+        stored = database.execute(
+            "SELECT visit.answers, screening.note, donation.adverse_severity, donation.note "
+            "FROM visit JOIN screening ON screening.visit_id = visit.id "
+            "JOIN donation ON donation.visit_id = visit.id WHERE visit.queue_number = ?",
+            (visit["queue_number"],),
+        ).fetchone()
+    assert json.loads(stored[0]) == json.loads(visit["questionnaire_answers"])
+    assert stored[1:] == ("Tension contrôlée deux fois", "moderate", "Allongé")

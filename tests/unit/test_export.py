@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from kiosk.db import db, write_transaction
 from kiosk.domain.campaigns import current_campaign
 from kiosk.domain.exchange.columns import (
+    DONATION_COLUMNS,
     EVENTS_CSV,
     FHIR_JSON,
     MANIFEST,
+    SCREENING_COLUMNS,
     VISITS_CSV,
     VISITS_JSON,
     VISITS_XLSX,
@@ -127,6 +129,7 @@ def test_a_visit_that_gave_blood(campaign_id):
         "contact_consent": "no",  # not asked to be phoned: the box is unticked by default
         "stage_final": "done",
         "called_interview_at": "2026-11-24T09:40:00+00:00",
+        "questionnaire_answers": "{}",  # the simulated day registers without a questionnaire
         "weight_kg": "68.0",
         "systolic": "125",
         "diastolic": "80",
@@ -135,6 +138,7 @@ def test_a_visit_that_gave_blood(campaign_id):
         "decision": "eligible",
         "deferral_reason": "",
         "deferral_until": "",
+        "screening_note": "seen",
         "interviewer": "dr.amrani",
         "bag_number": "G123498654321",
         "bag_type": "triple",
@@ -143,6 +147,8 @@ def test_a_visit_that_gave_blood(campaign_id):
         "donation_ended_at": "2026-11-24T10:01:00+00:00",
         "donation_outcome": "complete",
         "adverse_event": "none",
+        "adverse_severity": "",
+        "donation_note": "",
         "phlebotomist": "inf.said",
         "wait_minutes": "9",
     }
@@ -163,7 +169,7 @@ def test_a_deferred_visit(campaign_id):
     assert youssef["deferral_reason"] == "blood_pressure"
     assert youssef["deferral_until"] == "2026-12-24"
     assert youssef["wait_minutes"] == "18"  # 18 min 30 s, in whole minutes
-    assert all(youssef[column] == "" for column in HEADER[27:35])  # no donation
+    assert all(youssef[column] == "" for column in DONATION_COLUMNS)  # no donation
 
 
 def test_a_visit_still_waiting_has_empty_cells_and_knows_an_earlier_donation(campaign_id):
@@ -171,7 +177,7 @@ def test_a_visit_still_waiting_has_empty_cells_and_knows_an_earlier_donation(cam
     assert hassan["stage_final"] == "waiting_interview"
     assert hassan["first_time"] == "no"  # gave blood at Azrou in June
     assert hassan["called_interview_at"] == hassan["wait_minutes"] == ""
-    assert all(hassan[column] == "" for column in HEADER[18:35])
+    assert all(hassan[column] == "" for column in SCREENING_COLUMNS + DONATION_COLUMNS)
 
 
 def test_the_json_has_json_types(campaign_id):

@@ -350,7 +350,7 @@ def _typed(column: str, value: Any, where: str) -> Any:
             if not isinstance(value, bool):
                 raise ValueError("not true or false")
             return value
-        text = _text(value)
+        text = _text(value, _LONGER_TEXT.get(column, _TEXT_MAX_LENGTH))
         choices = columns.CHOICES.get(column)
         if choices is not None and text not in choices:
             raise ValueError(f"{shown(text)} is not one of {', '.join(choices)}")
@@ -359,15 +359,17 @@ def _typed(column: str, value: Any, where: str) -> Any:
         raise ImportRefused(f"{where}, {column}: {error}") from None
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, longest: int = 1000) -> str:
     if not isinstance(value, str):
         raise ValueError("not text")
-    if len(value) > _TEXT_MAX_LENGTH:
-        raise ValueError(f"longer than {_TEXT_MAX_LENGTH} characters")
+    if len(value) > longest:
+        raise ValueError(f"longer than {longest} characters")
     return value
 
 
 _TEXT_MAX_LENGTH = 1000  # no value of a row is longer (a note); the rules say more
+# The questionnaire's answers, as JSON: a code, an answer and a date per question.
+_LONGER_TEXT = {"questionnaire_answers": 16_000}
 
 
 def _moment(value: Any, what: str) -> datetime:
@@ -827,6 +829,7 @@ def _import_visits(
             language="",
             cin_conflict=conflict.cin if conflict else None,
             contact_consent=bool(row["contact_consent"]),
+            answers=row["questionnaire_answers"] or "{}",
         )
         session.add(visit)
         visits[key] = visit
@@ -863,6 +866,7 @@ def _screening(visit: Visit, row: Mapping[str, Any], at: datetime) -> Screening:
         decision=row["decision"],
         deferral_reason=row["deferral_reason"],
         deferral_until=row["deferral_until"],
+        note=row["screening_note"] or "",
         doctor=row["interviewer"] or "",
         at=at,
     )
@@ -878,6 +882,8 @@ def _donation(visit: Visit, row: Mapping[str, Any]) -> Donation:
         ended_at=row["donation_ended_at"],
         outcome=row["donation_outcome"],
         adverse_event=row["adverse_event"],
+        adverse_severity=row["adverse_severity"],
+        note=row["donation_note"] or "",
         phlebotomist=row["phlebotomist"] or "",
         at=row["donation_ended_at"],
     )

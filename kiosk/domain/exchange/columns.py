@@ -10,6 +10,7 @@ the desks use (validation.py, medical.py, din.py, journey.py, names.py, staff.py
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from kiosk.domain.medical import (
     ADVERSE_EVENTS,
     DECISIONS,
     DONATION_OUTCOMES,
+    SEVERITIES,
     clean_donation,
     clean_screening,
 )
+from kiosk.domain.questionnaire import DATE_SUFFIX, QUESTION_PREFIX, clean_answers
 from kiosk.domain.retention import RECEIVED_ACTION
 from kiosk.domain.staff import APP_ACTORS, USERNAME
 from kiosk.domain.validation import (
@@ -38,7 +41,16 @@ from kiosk.domain.validation import (
 SCHEMA_VERSION = 2
 # Version 2 added the donor's consent to be phoned (`contact_consent`). Older bundles are still
 # read: a column added after their version is read as empty (a flag as false).
-ADDED_IN: dict[str, int] = {"contact_consent": 2}
+ADDED_IN: dict[str, int] = dict.fromkeys(
+    (
+        "contact_consent",
+        "questionnaire_answers",
+        "screening_note",
+        "adverse_severity",
+        "donation_note",
+    ),
+    2,
+)
 MANIFEST = "manifest.json"
 VISITS_CSV = "visits.csv"
 VISITS_JSON = "visits.json"
@@ -74,6 +86,7 @@ SCREENING_COLUMNS = (
     "decision",
     "deferral_reason",
     "deferral_until",
+    "screening_note",
     "interviewer",
 )
 DONATION_COLUMNS = (
@@ -84,6 +97,8 @@ DONATION_COLUMNS = (
     "donation_ended_at",
     "donation_outcome",
     "adverse_event",
+    "adverse_severity",
+    "donation_note",
     "phlebotomist",
 )
 VISIT_COLUMNS = (
@@ -95,6 +110,7 @@ VISIT_COLUMNS = (
     *DONOR_COLUMNS,
     "stage_final",
     "called_interview_at",
+    "questionnaire_answers",
     *SCREENING_COLUMNS,
     *DONATION_COLUMNS,
     "wait_minutes",
@@ -130,6 +146,7 @@ CHOICES: dict[str, Sequence[str]] = {
     "decision": DECISIONS,
     "donation_outcome": DONATION_OUTCOMES,
     "adverse_event": ADVERSE_EVENTS,
+    "adverse_severity": SEVERITIES,
 }
 # Never null in a visit row; those of a screened visit, those of a donation.
 REQUIRED = (
@@ -211,6 +228,7 @@ VENUE_RULE: dict[str, str] = {
     "contact_consent": "validation.clean_contact_consent (a ticked box)",
     "stage_final": JOURNEY,
     "called_interview_at": CAMPAIGN_DAY,
+    "questionnaire_answers": "questionnaire.clean_answers (the kiosk's questionnaire)",
     **dict.fromkeys((*SCREENING_COLUMNS[:-1],), SCREENING_FORM),
     "interviewer": STAFF,
     **dict.fromkeys(DONATION_COLUMNS[:-1], DONATION_FORM),
@@ -246,6 +264,8 @@ WHAT: dict[str, str] = {
     "decision": "a decision",
     "deferral_reason": "a deferral reason",
     "deferral_until": "a deferral's end",
+    "screening_note": "the doctor's note",
+    "questionnaire_answers": "the questionnaire's answers",
     "interviewer": "a staff account's name",
     "bag_number": "a bag number",
     "bag_type": "a bag type",
@@ -254,6 +274,8 @@ WHAT: dict[str, str] = {
     "donation_ended_at": "a donation's end on the campaign day",
     "donation_outcome": "a donation outcome",
     "adverse_event": "an adverse event",
+    "adverse_severity": "a reaction's severity",
+    "donation_note": "the phlebotomist's note",
     "phlebotomist": "a staff account's name",
     "wait_minutes": "the wait before the first call",
     # events.csv
@@ -368,6 +390,7 @@ def check_visit(row: Mapping[str, Any], day: BundleDay) -> None:
     """ValueRefused for the first value of a typed visit row that the venue's forms refuse."""
     _check_campaign_cells(row, day)
     _check_registration(row, day)
+    _check_answers(row)
     _check_stage(row)
     _check_screening(row, day)
     _check_donation(row, day)
@@ -475,14 +498,19 @@ def _check_screening(row: Mapping[str, Any], day: BundleDay) -> None:
         "decision": decision,
         "deferral_reason": row["deferral_reason"] or "",
         "deferral_until": _form_text(row["deferral_until"]),
+        "note": _form_text(row["screening_note"]),
     }
-    # The doctor's note is not in the bundle: the rules' verdict is taken as agreeing.
+    # A decision against the rules needs a note at the venue; the centre does not run the rules
+    # again (they need the donor's history): the rules' verdict is taken as agreeing.
     agrees = "ok" if decision == "eligible" else "defer"
     screening, errors = clean_screening(form, lambda measurements: agrees, row["campaign_date"])
     for column in SCREENING_COLUMNS:
-        if column in errors:
-            error = errors[column]
+        field = "note" if column == "screening_note" else column
+        if field in errors:
+            error = errors[field]
             raise _refusal(column, row[column], Invalid(error.code, **error.params))
+    if (screening.note or None) != row["screening_note"]:
+        raise not_accepted("screening_note", row["screening_note"], "not as the form stores it")
     assert screening is not None  # noqa: S101 (no errors: a form)
     for column in WHOLE:  # a decimal's last digits may differ in its float; bounds hold it
         if column in SCREENING_NEEDS and getattr(screening.measurements, column) != row[column]:
@@ -492,6 +520,31 @@ def _check_screening(row: Mapping[str, Any], day: BundleDay) -> None:
     if decision != "deferred_temporary" and row["deferral_until"] is not None:
         raise not_accepted("deferral_until", row["deferral_until"], f"given for {decision}")
     _check_staff(row, "interviewer")
+
+
+def _check_answers(row: Mapping[str, Any]) -> None:
+    """The questionnaire as the kiosk stored it (questionnaire.answers_to_json), read back
+    through the kiosk's own questionnaire for this donor's sex on the campaign day. A visit
+    with no answers recorded ("{}", older databases) has none to check."""
+    text = row["questionnaire_answers"]
+    if text is None or text == "{}":
+        return
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        raise not_accepted("questionnaire_answers", text, "not the kiosk's JSON") from None
+    if not isinstance(stored, dict) or not all(isinstance(a, dict) for a in stored.values()):
+        raise not_accepted("questionnaire_answers", text, "not the kiosk's JSON")
+    form = {}
+    for code, answer in stored.items():
+        form[f"{QUESTION_PREFIX}{code}"] = str(answer.get("answer") or "")
+        form[f"{QUESTION_PREFIX}{code}{DATE_SUFFIX}"] = str(answer.get("date") or "")
+    answers, errors = clean_answers(form, row["sex"], row["campaign_date"])
+    if errors:
+        field, code = next(iter(errors.items()))
+        raise not_accepted("questionnaire_answers", text, f"{field}: {code}")
+    if set(stored) != set(answers):
+        raise not_accepted("questionnaire_answers", text, "not the questions the kiosk asks")
 
 
 def _all_empty(row: Mapping[str, Any], columns: Sequence[str], why: str) -> None:
@@ -508,6 +561,8 @@ _DONATION_FIELDS = {
     "donation_ended_at": "ended_at",
     "donation_outcome": "outcome",
     "adverse_event": "adverse_event",
+    "adverse_severity": "adverse_severity",
+    "donation_note": "note",
 }
 
 
@@ -525,8 +580,8 @@ def _check_donation(row: Mapping[str, Any], day: BundleDay) -> None:
     }
     form["started_at"] = started.strftime("%H:%M")
     form["ended_at"] = row["donation_ended_at"].astimezone(started.tzinfo).strftime("%H:%M")
-    # The reaction's severity is not in the bundle: any one the form takes.
-    form["adverse_severity"] = "mild"
+    if day.schema_version < ADDED_IN["adverse_severity"] and not form["adverse_severity"]:
+        form["adverse_severity"] = "mild"  # an older bundle has no severity: one the form takes
     donation, errors = clean_donation(
         form, day.bag_policy, row["campaign_date"], started.tzinfo, day.generated_at
     )
@@ -539,9 +594,21 @@ def _check_donation(row: Mapping[str, Any], day: BundleDay) -> None:
         value = row[column]
         if isinstance(value, datetime):  # the form takes whole minutes; seconds are kept
             value = value.replace(second=0, microsecond=0)
-        if getattr(donation, field) != value:
+        if column not in _columns_in(day.schema_version):
+            continue  # an older bundle's missing column: nothing to compare
+        stored = getattr(donation, field)
+        if column in _EMPTY_AS_NONE:
+            stored = stored or None  # an empty note is null in the bundle
+        if stored != value:
             raise not_accepted(column, row[column], "not as the phlebotomist's form stores it")
     _check_staff(row, "phlebotomist")
+
+
+_EMPTY_AS_NONE = ("donation_note",)
+
+
+def _columns_in(version: int) -> frozenset[str]:
+    return frozenset(visit_columns_of(version))
 
 
 def _check_staff(row: Mapping[str, Any], column: str) -> None:

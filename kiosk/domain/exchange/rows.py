@@ -66,6 +66,7 @@ def visit_rows(session: Session, campaign: Campaign, day: date | None, zone: Zon
             Visit.registered_at,
             Visit.stage,
             Visit.contact_consent,
+            Visit.answers,
             *_DONOR_FIELDS,
             Screening.id.label("screening_id"),
             *_SCREENING_FIELDS,
@@ -106,6 +107,7 @@ _SCREENING_FIELDS = (
     Screening.decision,
     Screening.deferral_reason,
     Screening.deferral_until,
+    Screening.note.label("screening_note"),
     Screening.doctor,
 )
 _DONATION_FIELDS = (
@@ -116,6 +118,8 @@ _DONATION_FIELDS = (
     Donation.ended_at,
     Donation.outcome,
     Donation.adverse_event,
+    Donation.adverse_severity,
+    Donation.note.label("donation_note"),
     Donation.phlebotomist,
 )
 
@@ -172,6 +176,7 @@ def _visit_row(
         **_donor_cells(visit, visit.queue_day, first_donation),
         "stage_final": visit.stage,
         "called_interview_at": iso_time(called_at, zone),
+        "questionnaire_answers": visit.answers,
         **_screening_cells(visit),
         **_donation_cells(visit, zone),
         "wait_minutes": _whole_minutes(visit.registered_at, called_at),
@@ -214,6 +219,7 @@ def _screening_cells(screening: ResultRow) -> Row:
         "decision": screening.decision,
         "deferral_reason": screening.deferral_reason,
         "deferral_until": screening.deferral_until and screening.deferral_until.isoformat(),
+        "screening_note": screening.screening_note or None,
         "interviewer": screening.doctor,
     }
 
@@ -229,6 +235,8 @@ def _donation_cells(donation: ResultRow, zone: ZoneInfo) -> Row:
         "donation_ended_at": iso_time(donation.ended_at, zone),
         "donation_outcome": donation.outcome,
         "adverse_event": donation.adverse_event,
+        "adverse_severity": donation.adverse_severity,
+        "donation_note": donation.donation_note or None,
         "phlebotomist": donation.phlebotomist,
     }
 
