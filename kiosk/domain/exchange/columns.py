@@ -590,11 +590,12 @@ def _check_donation(row: Mapping[str, Any], day: BundleDay) -> None:
             error = errors[field]
             raise _refusal(column, row[column], Invalid(error.code, **error.params))
     assert donation is not None  # noqa: S101 (no errors: a form)
+    held = frozenset(visit_columns_of(day.schema_version))
     for column, field in _DONATION_FIELDS.items():
         value = row[column]
         if isinstance(value, datetime):  # the form takes whole minutes; seconds are kept
             value = value.replace(second=0, microsecond=0)
-        if column not in _columns_in(day.schema_version):
+        if column not in held:
             continue  # an older bundle's missing column: nothing to compare
         stored = getattr(donation, field)
         if column in _EMPTY_AS_NONE:
@@ -605,10 +606,6 @@ def _check_donation(row: Mapping[str, Any], day: BundleDay) -> None:
 
 
 _EMPTY_AS_NONE = ("donation_note",)
-
-
-def _columns_in(version: int) -> frozenset[str]:
-    return frozenset(visit_columns_of(version))
 
 
 def _check_staff(row: Mapping[str, Any], column: str) -> None:
